@@ -1,0 +1,68 @@
+"""The `genbench` command line. Libraries raise; this is the one place that exits."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+import genbench
+from genbench.commands import BY_NAME, COMMANDS
+from genbench.errors import GenbenchError, NotBuiltYet
+from genbench.progress import configure_logging
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="genbench",
+        description="Paired video data, a Generative Omnimatte reference, and a benchmark for video "
+                    "object-and-effect removal and omnimatte layering.",
+    )
+    parser.add_argument("--version", action="version", version=f"genbench {genbench.__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for cmd in COMMANDS:
+        status = "" if cmd.target else " [not built yet]"
+        p = sub.add_parser(cmd.name, help=cmd.summary + status, description=f"{cmd.summary}.{status}",
+                           epilog=f"Outputs: {cmd.description}")
+        cmd.add_arguments(p)
+    return parser
+
+
+def _not_built(name: str) -> NotBuiltYet:
+    cmd = BY_NAME[name]
+    return NotBuiltYet(f"'genbench {name}' is not built yet: it arrives with {cmd.issue}")
+
+
+def run(argv: Sequence[str]) -> int:
+    argv = list(argv)
+    parser = build_parser()
+    # An unbuilt command says so before argparse complains about its required options.
+    name = next((a for a in argv if not a.startswith("-")), None)
+    if name in BY_NAME and BY_NAME[name].target is None and not {"-h", "--help"} & set(argv):
+        raise _not_built(name)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    configure_logging(args.verbose)
+    module_name, func_name = BY_NAME[args.command].target.split(":")
+    return int(getattr(importlib.import_module(module_name), func_name)(args) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return run(argv)
+    except GenbenchError as exc:
+        name = next((a for a in argv if not a.startswith("-")), "")
+        print(f"genbench {name}: error: {exc}".replace("  ", " "), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("genbench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

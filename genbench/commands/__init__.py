@@ -1,0 +1,163 @@
+"""The table of `genbench` subcommands: options, help text, and where each one runs.
+
+A command's `target` is a lazy ``"module:function"`` reference, imported only when the
+command runs, so `genbench --help` never loads bpy or torch. A command whose issue has
+not landed has ``target=None``; it keeps its full `--help` and exits 3 with one line
+saying what is missing, never a fake success.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    summary: str
+    description: str  # options and outputs, shown by --help
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    target: str | None  # "module:function(args) -> int", or None when not built yet
+    issue: str = ""  # what builds it, named in the not-built message
+
+
+def _render(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenes", type=int, required=True, help="number of scenes to make")
+    p.add_argument("--out", required=True, help="dataset folder to create or resume")
+    p.add_argument("--seed", type=int, default=0, help="dataset seed; (seed, index) fixes a scene (default 0)")
+    p.add_argument("--resolution", type=int, help="frame width and height in pixels (default from preset)")
+    p.add_argument("--frames", type=int, help="frames per scene (default from preset)")
+    p.add_argument("--samples", type=int, help="Cycles samples per pixel (default from preset)")
+    p.add_argument("--preset", default="default", help="named settings bundle, up to the paper's 256x256x80")
+    p.add_argument("--targets", type=int, help="objects per scene that get minus_<k>/solo_<k> (default all)")
+    p.add_argument("--assets", help="folder of .obj/.glb/.gltf models added to the built-in shapes")
+    _parallel(p)
+    p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto", help="Cycles device")
+
+
+def _parallel(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
+    p.add_argument("--executor", choices=["local", "ray"], default="local", help="local pool or a Ray cluster")
+    p.add_argument("--address", help="Ray cluster address for --executor ray")
+
+
+def _paste(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", required=True, help="videos with object masks (DAVIS/YouTube-VOS, mp4+masks, genbench)")
+    p.add_argument("--targets", required=True, help="videos, frame folders or a genbench dataset to paste onto")
+    p.add_argument("--count", type=int, required=True, help="number of scenes to make")
+    p.add_argument("--out", required=True, help="dataset folder to create or resume")
+    p.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
+    p.add_argument("--shadow", action="store_true", help="add a synthetic cast shadow from the object's mask")
+
+
+def _tripod(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="+", metavar="VIDEO_OR_FRAME_DIR", help="static-camera videos or frame folders")
+    p.add_argument("--out", required=True, help="dataset folder to create or resume")
+
+
+def _validate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dataset", metavar="DIR", help="dataset folder to check")
+    p.add_argument("--workers", type=int, default=1, help="processes reading frames (default 1)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON instead of lines")
+
+
+def _metrics(p: argparse.ArgumentParser) -> None:
+    p.add_argument("a", metavar="A", help="image or frame folder")
+    p.add_argument("b", metavar="B", help="image or frame folder to compare with A")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _eval(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", required=True, help="registered method name(s), comma-separated")
+    p.add_argument("--task", choices=["removal", "layering"], default="removal")
+    p.add_argument("--data", help="dataset folder (default: the benchmark split)")
+    p.add_argument("--split", default="test", help="split to score (default test)")
+    p.add_argument("--out", default="results", help="folder for results.json, CSV, Markdown and HTML")
+    p.add_argument("--predictions", help="score an existing predictions folder instead of running the method")
+
+
+def _train(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", choices=["casper"], help="what to train")
+    p.add_argument("--data", required=True, help="dataset folder(s), comma-separated")
+    p.add_argument("--config", default="tiny", help="model size: tiny, small or base")
+    p.add_argument("--out", required=True, help="checkpoint folder")
+    p.add_argument("--steps", type=int, help="training steps")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+
+
+def _decompose(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", metavar="SCENE_OR_VIDEO", help="scene folder or video")
+    p.add_argument("--masks", help="object mask folder (for a plain video)")
+    p.add_argument("--method", choices=["gt", "casper"], default="casper", help="source of bg and solo videos")
+    p.add_argument("--out", required=True, help="folder for bg/ and layers/<k>/")
+
+
+def _edit(p: argparse.ArgumentParser) -> None:
+    p.add_argument("layers", metavar="LAYERS_DIR", help="output of genbench decompose")
+    p.add_argument("--remove", type=int, action="append", help="drop layer K")
+    p.add_argument("--retime", action="append", help="K:FACTOR time remap of one layer")
+    p.add_argument("--insert", help="image to insert behind --behind K")
+    p.add_argument("--behind", type=int, help="object the inserted layer goes behind")
+    p.add_argument("--out", required=True, help="folder for edited frames and a preview")
+
+
+def _publish(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dataset", metavar="DATASET", help="dataset folder")
+    dest = p.add_mutually_exclusive_group(required=True)
+    dest.add_argument("--to", help="write exactly what would be pushed into this folder")
+    dest.add_argument("--repo-id", help="push to this Hugging Face Hub dataset repo (ORG/NAME)")
+
+
+def _leaderboard(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["submit", "show", "build"])
+    p.add_argument("predictions", nargs="?", metavar="PRED", help="predictions folder or archive (submit)")
+    p.add_argument("--method", help="method name for submit")
+    p.add_argument("--board", default="leaderboard-store", help="board store folder")
+    p.add_argument("--out", help="site folder for build")
+
+
+def _demo(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="genbench-demo", help="folder for the demo's outputs (default ./genbench-demo)")
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("render", "Kubric-style paired renders on Blender (Cycles) + pybullet",
+            "Writes DIR/dataset.json, manifest.parquet and scenes/<id>/ with full, bg, minus_<k>, solo_<k>, "
+            "GT layers and masks, plus a preview per scene.", _render, None,
+            "issue #3 (Kubric-style paired renders)"),
+    Command("paste", "object-paste pairs: an object track pasted onto another clip",
+            "Writes full (composite), bg (the untouched target), masks and trimask in the data contract.",
+            _paste, None, "issue #5 (object-paste and tripod generators)"),
+    Command("tripod", "pairs from static-camera footage: clean plate, masks, shadow band",
+            "Writes full, exposure-matched bg, masks and trimask; rejected windows are listed with reasons.",
+            _tripod, None, "issue #5 (object-paste and tripod generators)"),
+    Command("validate", "check a dataset folder against the data contract",
+            "Prints every problem as 'severity: path: message' and a summary line. Exit 0 when valid, 1 when "
+            "not. Warnings (e.g. a partial scene left by a killed run) do not fail validation.",
+            _validate, "genbench.commands.validate:run"),
+    Command("metrics", "PSNR, SSIM and LPIPS between two images or frame folders",
+            "Prints one line per metric, or JSON.", _metrics, None, "issue #4 (benchmark)"),
+    Command("eval", "score removal or layering methods on the benchmark",
+            "Writes OUT/results.json, a per-clip CSV, a Markdown table and an HTML report.", _eval, None,
+            "issue #4 (benchmark)"),
+    Command("train", "train the reference Casper removal model",
+            "Writes OUT/config.json and model.safetensors checkpoints.", _train, None,
+            "issue #6 (reference Casper)"),
+    Command("decompose", "omnimatte layers: background + one RGBA layer per object",
+            "Writes OUT/bg/ and OUT/layers/<k>/ RGBA PNGs and a preview.", _decompose, None,
+            "issue #7 (omnimatte layers)"),
+    Command("edit", "edit omnimatte layers: remove, retime, insert behind",
+            "Writes edited frames and a preview.", _edit, None, "issue #7 (omnimatte layers)"),
+    Command("publish", "publish a dataset to the Hugging Face Hub (or a folder)",
+            "Writes Parquet shards and a dataset card.", _publish, None, "issue #8 (publishing, leaderboard)"),
+    Command("leaderboard", "submit to, show or build the leaderboard",
+            "submit validates and scores predictions; show prints the board; build writes a static site.",
+            _leaderboard, None, "issue #8 (publishing, leaderboard)"),
+    Command("demo", "run what genbench can do now on a small built-in default",
+            "Writes OUT/toy (a small dataset), its validation report and previews, and prints what each step "
+            "did and how long it took.", _demo, "genbench.commands.demo:run"),
+)
+
+BY_NAME = {c.name: c for c in COMMANDS}

@@ -1,0 +1,29 @@
+"""`genbench validate DIR`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from genbench.progress import track
+from genbench.validate import validate_dataset
+
+
+def run(args: argparse.Namespace) -> int:
+    report = validate_dataset(Path(args.dataset), workers=args.workers,
+                              progress=lambda items: track(items, "validating scenes", unit="scenes"))
+    if args.json:
+        print(json.dumps({
+            "root": str(report.root), "ok": report.ok, "scenes": report.scenes, "samples": report.samples,
+            "frames": report.frames,
+            "problems": [{"severity": p.severity, "path": p.path, "message": p.message} for p in report.problems],
+        }, indent=2))
+    else:
+        for problem in report.problems:
+            print(problem)
+        verdict = "valid" if report.ok else f"INVALID: {len(report.errors)} error(s)"
+        warnings = len(report.problems) - len(report.errors)
+        print(f"{report.root}: {verdict}; {report.scenes} scenes, {report.samples} samples, "
+              f"{report.frames} frames checked" + (f", {warnings} warning(s)" if warnings else ""))
+    return 0 if report.ok else 1

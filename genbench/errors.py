@@ -1,0 +1,17 @@
+"""Exceptions the library raises; the command line turns them into one line and an exit code."""
+
+
+class GenbenchError(Exception):
+    """An error a user can act on. The message says what is wrong and how to fix it."""
+
+    exit_code = 1
+
+
+class NotBuiltYet(GenbenchError):
+    """A command whose issue has not landed. It fails loudly rather than pretending to work."""
+
+    exit_code = 3
+
+
+class DatasetError(GenbenchError):
+    """A dataset folder does not follow the data contract."""

@@ -1,0 +1,57 @@
+"""The command line: help for every command, honest failures, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from genbench.cli import main
+from genbench.commands import COMMANDS
+
+GENBENCH = str(Path(sys.executable).with_name("genbench"))
+
+
+@pytest.mark.parametrize("command", [c.name for c in COMMANDS])
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert f"usage: genbench {command}" in out and "Outputs:" in out
+
+
+@pytest.mark.parametrize("command", [c.name for c in COMMANDS if c.target is None])
+def test_unbuilt_commands_fail_with_one_line(command: str) -> None:
+    result = subprocess.run([GENBENCH, command, "--out", "x"], capture_output=True, text=True)
+    assert result.returncode == 3
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is not built yet" in lines[0] and "issue #" in lines[0]
+    assert not Path("x").exists()
+
+
+def test_required_commands_exist() -> None:
+    names = {c.name for c in COMMANDS}
+    assert names == {"render", "paste", "tripod", "validate", "metrics", "eval", "train", "decompose", "edit",
+                     "publish", "leaderboard", "demo"}
+
+
+def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().err
+
+
+def test_library_errors_become_one_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    result = subprocess.run([GENBENCH, "demo", "--out", str(tmp_path / "file")], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("genbench demo: error:")
+    assert "Traceback" not in result.stderr
+
+
+def test_version() -> None:
+    result = subprocess.run([GENBENCH, "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("genbench ")
