@@ -1,0 +1,52 @@
+"""The method interface and the registry of built-in methods.
+
+A **removal** method maps (frames, trimask) to frames; a **layering** method maps
+(frames, object masks) to a background video plus one RGBA video per object
+(DESIGN.md, Methods). Methods are classes constructed with keyword options; the
+benchmark finds them only through `METHODS`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import numpy as np
+
+from genbench.registry import Registry
+
+
+class RemovalMethod(ABC):
+    """Removes the trimask's 0-region (and its effects) from a clip."""
+
+    task: ClassVar[str] = "removal"
+
+    @abstractmethod
+    def remove(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
+        """frames: (T, H, W, 3) uint8; trimask: (T, H, W) uint8 in {0, 128, 255}.
+
+        Returns (T, H, W, 3) uint8: the clip with the removed objects and their effects gone.
+        """
+
+
+class LayeringMethod(ABC):
+    """Splits a clip into a background and one RGBA layer per object."""
+
+    task: ClassVar[str] = "layering"
+
+    @abstractmethod
+    def decompose(
+        self, frames: np.ndarray, masks: dict[int, np.ndarray]
+    ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+        """frames: (T, H, W, 3) uint8; masks: object id -> (T, H, W) bool (where the object is visible).
+
+        Returns (bg (T, H, W, 3) uint8, {object id: (T, H, W, 4) uint8 RGBA layer}).
+        """
+
+
+METHODS = Registry("method", entry_point_group="genbench.methods")
+
+# Built-in methods: name -> lazy "module:Class". The one place a built-in is named.
+for _name, _target in {
+}.items():
+    METHODS.register(_name, _target)
