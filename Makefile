@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed
 
 # Reinstalls only when the dependency spec changed; otherwise a no-op.
 $(STAMP): pyproject.toml setup.py
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || \
+	  { echo "genbench needs Python 3.11 (bpy 4.5 is built for it): run make PYTHON=/path/to/python3.11"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
