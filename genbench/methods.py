@@ -8,11 +8,13 @@ benchmark finds them only through `METHODS`.
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import numpy as np
 
+from genbench.errors import GenbenchError
 from genbench.registry import Registry
 
 
@@ -46,7 +48,42 @@ class LayeringMethod(ABC):
 
 METHODS = Registry("method", entry_point_group="genbench.methods")
 
+
+def build_method(spec: str, registry: Registry = METHODS) -> RemovalMethod | LayeringMethod:
+    """A method from its spec, ``NAME`` or ``NAME:ARGUMENT``.
+
+    ARGUMENT (everything after the first colon) is the constructor's first positional
+    argument: ``external:python my.py {input} {output}``, ``cv2-inpaint:telea``.
+    """
+    name, sep, argument = spec.partition(":")
+    cls = registry.get(name.strip())
+    if not sep:
+        return cls()
+    try:
+        inspect.signature(cls).bind(argument)
+    except TypeError:
+        raise GenbenchError(f"method {name!r} takes no argument; got {spec!r}") from None
+    return cls(argument)
+
+
+def split_method_specs(value: str) -> list[str]:
+    """``--method a,b,external:CMD`` -> specs. Names split on ',' before the first ':'; the argument
+    belongs to the last name, so a command may itself contain commas."""
+    head, sep, argument = value.partition(":")
+    specs = [n.strip() for n in head.split(",") if n.strip()]
+    if not specs:
+        raise GenbenchError(f"--method {value!r} names no method")
+    if sep:
+        specs[-1] += ":" + argument
+    return specs
+
 # Built-in methods: name -> lazy "module:Class". The one place a built-in is named.
 for _name, _target in {
+    "identity": "genbench.baselines.identity:Identity",
+    "cv2-inpaint": "genbench.baselines.cv2_inpaint:CV2Inpaint",
+    "median": "genbench.baselines.median:TemporalMedian",
+    "flow-propagation": "genbench.baselines.flow_propagation:FlowPropagation",
+    "mask-alpha": "genbench.baselines.mask_alpha:MaskAlpha",
+    "external": "genbench.baselines.external:External",
 }.items():
     METHODS.register(_name, _target)
