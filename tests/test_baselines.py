@@ -21,7 +21,7 @@ from genbench.baselines.external import External, ExternalMethodError
 from genbench.baselines.mask_alpha import MaskAlpha
 from genbench.dataset import read_manifest
 from genbench.errors import GenbenchError
-from genbench.methods import METHODS, LayeringMethod, RemovalMethod
+from genbench.methods import METHODS, LayeringMethod, RemovalMethod, build_method, split_method_specs
 from genbench.registry import UnknownName
 from genbench.scene import read_scene
 from genbench.trimask import trimask
@@ -362,8 +362,18 @@ def test_registry_lists_the_built_in_methods() -> None:
 ])
 def test_a_method_spec_argument_is_the_first_constructor_argument(spec: str, attribute: str, value: str) -> None:
     # `NAME:ARGUMENT` on the command line becomes METHODS.get(NAME)(ARGUMENT)
-    name, _, argument = spec.partition(":")
-    assert getattr(METHODS.get(name)(argument), attribute) == value
+    assert getattr(build_method(spec), attribute) == value
+
+
+def test_method_spec_errors_and_splitting() -> None:
+    with pytest.raises(GenbenchError, match="takes no argument"):
+        build_method("identity:x")
+    assert isinstance(build_method("identity"), METHODS.get("identity"))
+    assert split_method_specs("identity, median") == ["identity", "median"]
+    assert split_method_specs("median,external:python a.py {input},{output}") == [
+        "median", "external:python a.py {input},{output}"]
+    with pytest.raises(GenbenchError, match="names no method"):
+        split_method_specs(" , ")
 
 
 def test_unknown_method_suggests_the_close_name() -> None:
