@@ -107,10 +107,10 @@ def run_generation(
     """
     root = Path(root)
     if count < 0:
-        raise DatasetError(f"--scenes must be >= 0, got {count}")
+        raise DatasetError(f"the number of scenes must be >= 0, got {count}")
     check_compatible(root, generator, settings)
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        (root / contract.SCENES_DIR).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DatasetError(f"cannot create the output folder {root}: {exc.strerror}") from None
     summary = RunSummary(root)

@@ -50,11 +50,17 @@ def _paste(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="dataset folder to create or resume")
     p.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
     p.add_argument("--shadow", action="store_true", help="add a synthetic cast shadow from the object's mask")
+    p.add_argument("--frames", type=int, default=48, help="most frames per scene (default 48)")
+    p.add_argument("--max-size", type=int, help="longest side in pixels; larger inputs are downscaled")
+    p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
 
 
 def _tripod(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="VIDEO_OR_FRAME_DIR", help="static-camera videos or frame folders")
     p.add_argument("--out", required=True, help="dataset folder to create or resume")
+    p.add_argument("--max-size", type=int, help="longest side in pixels; larger inputs are downscaled")
+    p.add_argument("--window", type=int, default=48, help="most frames per scene (default 48)")
+    p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
 
 
 def _validate(p: argparse.ArgumentParser) -> None:
@@ -129,10 +135,11 @@ COMMANDS: tuple[Command, ...] = (
             "issue #3 (Kubric-style paired renders)"),
     Command("paste", "object-paste pairs: an object track pasted onto another clip",
             "Writes full (composite), bg (the untouched target), masks and trimask in the data contract.",
-            _paste, None, "issue #5 (object-paste and tripod generators)"),
+            _paste, "genbench.commands.paste:run", "issue #5 (object-paste and tripod generators)"),
     Command("tripod", "pairs from static-camera footage: clean plate, masks, shadow band",
-            "Writes full, exposure-matched bg, masks and trimask; rejected windows are listed with reasons.",
-            _tripod, None, "issue #5 (object-paste and tripod generators)"),
+            "Writes full, exposure-matched bg, masks and a stored trimask (the detected shadow is the uncertain band); "
+            "rejected inputs and windows are listed with their reasons in DIR/rejected.json.",
+            _tripod, "genbench.commands.tripod:run", "issue #5 (object-paste and tripod generators)"),
     Command("validate", "check a dataset folder against the data contract",
             "Prints every problem as 'severity: path: message' and a summary line. Exit 0 when valid, 1 when "
             "not. Warnings (e.g. a partial scene left by a killed run) do not fail validation.",

@@ -1,0 +1,87 @@
+"""Run settings of the tripod generator: every threshold of the pipeline, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from genbench.errors import GenbenchError
+
+
+@dataclass(frozen=True)
+class TripodSettings:
+    """Everything that shapes a tripod dataset besides the input footage (JSON-native values).
+
+    max_size: longest side in pixels; larger footage is downscaled (area averaging) first.
+    window / min_frames: most and fewest frames per scene.
+    max_shift: camera motion allowed, as a fraction of the frame diagonal (largest displacement of
+        a frame corner from the reference); more rejects the video as "camera moved".
+    stabilize_above: shake in pixels above which frames are warped onto the reference; smaller
+        shake is left alone so `full` keeps the input's bytes.
+    diff_threshold: smallest colour change (uint8 levels, largest channel) that counts as a change;
+        the threshold is ``max(diff_threshold, noise_k * noise sigma)`` per frame.
+    misregistration / misregistration_stabilised: pixels of residual misalignment assumed for a
+        static / a stabilised camera; at the plate's edges the threshold rises to what such a
+        shift explains (gradient x pixels), so edges that shimmer are not taken for objects.
+    shadow_ratio: (lo, hi) brightness ratio frame / plate of a shadow: darker, not black.
+    shadow_chroma: largest change of chromaticity (r, g, b / (r + g + b)) that is still a shadow.
+    min_blob: smallest object component, as a fraction of the frame (smaller changes are uncertain).
+    min_object: a window is rejected when its largest object never covers this fraction of the frame.
+    min_clean: a pixel needs this many frames where it is background to have a trusted plate value.
+    max_unclean: a window is rejected when more than this fraction of its object and shadow
+        pixels lie where the plate is not trusted.
+    border_gate: reject frames where an object touches the frame border (cut into separate windows).
+    dilation: pixels the remove region (0) grows beyond the objects; shadow_dilation: pixels the
+        uncertain region (128) grows beyond the detected shadows and other changes.
+    link_radius: pixels a component may move between frames and keep its track id.
+    iterations: plate -> exposure -> segmentation refinements.
+    """
+
+    max_size: int | None = None
+    window: int = 48
+    min_frames: int = 8
+    max_shift: float = 0.02
+    stabilize_above: float = 0.5
+    diff_threshold: float = 14.0
+    noise_k: float = 4.0
+    hysteresis: float = 0.5
+    misregistration: float = 0.25
+    misregistration_stabilised: float = 0.6
+    shadow_ratio: tuple[float, float] = (0.3, 0.93)
+    shadow_chroma: float = 0.04
+    min_blob: float = 0.002
+    min_object: float = 0.005
+    min_clean: int = 3
+    max_unclean: float = 0.02
+    border_gate: bool = True
+    dilation: int = 2
+    shadow_dilation: int = 2
+    link_radius: int = 4
+    iterations: int = 2
+
+    def __post_init__(self) -> None:
+        lo, hi = self.shadow_ratio
+        checks = [
+            (self.max_size is None or self.max_size >= 32, f"--max-size must be >= 32, got {self.max_size}"),
+            (1 <= self.min_frames <= self.window, f"need 1 <= min_frames <= window, got {self.min_frames}, "
+                                                  f"{self.window}"),
+            (0 < lo < hi < 1, f"shadow_ratio must satisfy 0 < lo < hi < 1, got {self.shadow_ratio}"),
+            (self.iterations >= 1, f"iterations must be >= 1, got {self.iterations}"),
+            (self.min_clean >= 1, f"min_clean must be >= 1, got {self.min_clean}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise GenbenchError(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["shadow_ratio"] = list(self.shadow_ratio)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TripodSettings:
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        if "shadow_ratio" in values:
+            values["shadow_ratio"] = tuple(values["shadow_ratio"])
+        return cls(**values)
