@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m genbench.benchmark.lpips_backbone  # LPIPS AlexNet weights, cached once: offline after this
 	@touch $(STAMP)
 
 install: $(STAMP)

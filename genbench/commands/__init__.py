@@ -73,15 +73,24 @@ def _metrics(p: argparse.ArgumentParser) -> None:
     p.add_argument("a", metavar="A", help="image or frame folder")
     p.add_argument("b", metavar="B", help="image or frame folder to compare with A")
     p.add_argument("--json", action="store_true", help="print JSON")
+    _device(p)
+
+
+def _device(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto", help="torch device for LPIPS: auto (cuda when available), cpu, cuda")
 
 
 def _eval(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--method", required=True, help="registered method name(s), comma-separated")
+    p.add_argument("--method", required=True,
+                   help="method spec(s) NAME[:ARG], comma-separated; ARG goes to the last method's constructor, "
+                        "e.g. external:'python my.py {input} {output}'")
     p.add_argument("--task", choices=["removal", "layering"], default="removal")
     p.add_argument("--data", help="dataset folder (default: the benchmark split)")
     p.add_argument("--split", default="test", help="split to score (default test)")
     p.add_argument("--out", default="results", help="folder for results.json, CSV, Markdown and HTML")
     p.add_argument("--predictions", help="score an existing predictions folder instead of running the method")
+    p.add_argument("--max-frames", type=int, help="frame cap per clip (default: all frames)")
+    _device(p)
 
 
 def _train(p: argparse.ArgumentParser) -> None:
@@ -145,9 +154,10 @@ COMMANDS: tuple[Command, ...] = (
             "not. Warnings (e.g. a partial scene left by a killed run) do not fail validation.",
             _validate, "genbench.commands.validate:run"),
     Command("metrics", "PSNR, SSIM and LPIPS between two images or frame folders",
-            "Prints one line per metric, or JSON.", _metrics, None, "issue #4 (benchmark)"),
+            "Prints one line per metric, or JSON.", _metrics, "genbench.commands.metrics:run", "issue #4 (benchmark)"),
     Command("eval", "score removal or layering methods on the benchmark",
-            "Writes OUT/results.json, a per-clip CSV, a Markdown table and an HTML report.", _eval, None,
+            "Writes OUT/results.json, a per-clip CSV, a Markdown table and an HTML report.", _eval,
+            "genbench.commands.eval:run",
             "issue #4 (benchmark)"),
     Command("train", "train the reference Casper removal model",
             "Writes OUT/config.json and model.safetensors checkpoints.", _train, None,

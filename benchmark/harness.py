@@ -1,0 +1,358 @@
+"""Run methods, cache their predictions, score predictions: predict, then score, with files in between.
+
+`evaluate` does, per method name:
+
+1. **predict** (unless a predictions folder is given): the method comes only from the registry
+   (``registry.get(name)()``, `genbench.methods.METHODS` by default) and must implement the task's
+   interface (`RemovalMethod.remove` or `LayeringMethod.decompose`). Its outputs are checked and
+   written per item, atomically, under ``OUT/predictions/<name>/`` in the predictions layout; a
+   rerun with the same method, dataset and settings reuses them (`predictions.open_cache`).
+2. **validate** the predictions folder (`predictions.validate_predictions`).
+3. **score** every item with `metrics.FrameScorer`: reading (and hashing) the next items runs in
+   threads while the current one is scored.
+
+Removal: sample -> method(full, trimask) -> frames, scored against the target (`bg` or
+`minus_<k>`) on the regions of `regions.removal_regions`. Layering: scene -> method(full, visible
+masks) -> background + one RGBA layer per object; the background is scored against `bg` (regions
+of removing every object), each layer composited over the GT background against `solo_<k>`
+(regions: k's dilated mask, its effect, the rest), and its alpha against the GT layer's alpha.
+
+Alpha metrics per frame: **IoU** is the soft IoU sum(min(a, b)) / sum(max(a, b)) of the alpha
+mattes in [0, 1] (equal to the usual IoU when both are binary; a faint shadow counts by its
+strength instead of vanishing under a 0.5 threshold), NaN when both are empty; **L1** is the mean
+|a - b| over all pixels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from genbench import contract
+from genbench.benchmark import items as it
+from genbench.benchmark.metrics import PROTOCOL, FrameScorer
+from genbench.benchmark.predictions import (
+    combine_digests,
+    open_cache,
+    read_frames,
+    validate_predictions,
+    write_item,
+)
+from genbench.benchmark.regions import differs, removal_regions, split_regions
+from genbench.benchmark.results import ClipScores, EvalResult, MethodRun
+from genbench.dataset import provenance, read_info
+from genbench.errors import GenbenchError
+from genbench.progress import get_logger, track
+from genbench.records import TrimaskSpec
+from genbench.registry import Registry
+from genbench.trimask import dilate
+from genbench.trimask import trimask as derive_trimask
+
+log = get_logger("eval")
+T = TypeVar("T")
+U = TypeVar("U")
+
+PREDICTIONS_DIR = "predictions"
+_PLAIN = re.compile(r"^[A-Za-z0-9_.=-]{1,32}$")
+MINI_SPLIT = Path(__file__).resolve().parent / "mini"  # the frozen benchmark split shipped in the package
+WEIGHTING = ("clip-weighted headline: mean over frames per clip, then over clips; frame-weighted mean "
+             "over all frames beside it; NaN (empty region) left out")
+REGION_TEXT = ("full frame; object = trimask remove region (0); effect = input and ground truth differ by more "
+               "than the tolerance (2/255 unless the scene records one) outside the object; preserve = the rest")
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """What `evaluate` scores and how. max_frames caps every clip (the protocol's frame cap)."""
+
+    task: str = "removal"
+    split: str = "test"
+    max_frames: int | None = None
+    device: str | None = None  # None: CUDA when available, else CPU
+    readers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))  # threads reading frames ahead
+
+    def __post_init__(self) -> None:
+        if self.task not in it.TASKS:
+            raise GenbenchError(f"task {self.task!r} is not one of {', '.join(it.TASKS)}")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise GenbenchError(f"the frame cap must be >= 1, got {self.max_frames}")
+
+
+def default_data() -> Path:
+    """The benchmark split shipped in the package (`MINI_SPLIT`), when it is installed."""
+    if (MINI_SPLIT / contract.DATASET_FILE).is_file():
+        return MINI_SPLIT
+    raise GenbenchError("no --data given and the built-in benchmark split is not part of this install yet; "
+                        "pass --data DIR (a genbench dataset, e.g. OUT/toy made by `genbench demo`)")
+
+
+def prefetch(fn: Callable[[T], U], items: Iterable[T], workers: int, ahead: int = 4) -> Iterator[U]:
+    """`map(fn, items)` in order, computed by `workers` threads up to `ahead` items in advance."""
+    if workers < 1:
+        yield from map(fn, items)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = []
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) > ahead:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
+@contextmanager
+def _opencv_threads(count: int) -> Iterator[None]:
+    """Run the block with OpenCV's thread pool set to `count`, then restore it."""
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(count)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)
+
+
+def alpha_scores(pred: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-frame soft IoU and L1 of (T, H, W) uint8 alpha mattes (module docstring)."""
+    a = pred.astype(np.float64) / 255.0
+    b = truth.astype(np.float64) / 255.0
+    inter = np.minimum(a, b).sum((1, 2))
+    union = np.maximum(a, b).sum((1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = np.where(union > 0, inter / union, np.nan)
+    return {"iou": iou, "l1": np.abs(a - b).mean((1, 2))}
+
+
+def _check_output(name: str, item_id: str, what: str, array: Any, shape: tuple[int, ...]) -> np.ndarray:
+    if not isinstance(array, np.ndarray) or array.dtype != np.uint8 or array.shape != shape:
+        got = f"{array.dtype}{array.shape}" if isinstance(array, np.ndarray) else type(array).__name__
+        raise GenbenchError(f"method {name!r} returned {got} as {what} for {item_id}; expected uint8{shape}")
+    return array
+
+
+def method_label(spec: str) -> str:
+    """The name results and prediction folders use for a method spec ``NAME[:ARGUMENT]``.
+
+    ``NAME``, or ``NAME:ARGUMENT`` when the argument is short and plain (``cv2-inpaint:telea``),
+    else ``NAME:<first 8 hex digits of the argument's sha256>`` (an external command line).
+    """
+    name, sep, argument = spec.partition(":")
+    if not sep:
+        return name.strip()
+    if _PLAIN.match(argument):
+        return f"{name.strip()}:{argument}"
+    return f"{name.strip()}:{hashlib.sha256(argument.encode()).hexdigest()[:8]}"
+
+
+def _instantiate(spec: str, task: str, registry: Registry) -> Any:
+    from genbench.methods import LayeringMethod, RemovalMethod, build_method
+
+    name = spec.partition(":")[0].strip()
+    try:
+        method = build_method(spec, registry)
+    except TypeError as exc:
+        raise GenbenchError(f"method {name!r} cannot be built from {spec!r} ({exc})") from None
+    interface = RemovalMethod if task == "removal" else LayeringMethod
+    if not isinstance(method, interface):
+        other = getattr(method, "task", "unknown")
+        raise GenbenchError(f"method {name!r} is a {other} method, not a {task} method; pass --task {other}")
+    return method
+
+
+class Evaluator:
+    """Holds the dataset, the settings and one scorer (LPIPS loaded once) across methods."""
+
+    def __init__(self, data: Path, settings: EvalSettings, scorer: FrameScorer | None = None) -> None:
+        self.data = Path(data)
+        self.settings = settings
+        self.info = read_info(self.data)
+        if settings.task == "removal":
+            self.samples = it.removal_samples(self.data, settings.split)
+            self.expected = [e for s in self.samples for e in it.removal_expected(s, settings.max_frames)]
+        else:
+            self.scenes = it.layering_scenes(self.data, settings.split)
+            self.expected = [e for m in self.scenes for e in it.layering_expected(m, settings.max_frames)]
+        self.dataset_sha256 = it.dataset_digest(self.data)
+        self.scorer = scorer or FrameScorer(settings.device)
+
+    @property
+    def item_ids(self) -> list[str]:
+        if self.settings.task == "removal":
+            return [s.sample_id for s in self.samples]
+        return [m.scene_id for m in self.scenes]
+
+    def cache_key(self, spec: str) -> dict[str, Any]:
+        s = self.settings
+        return {"method": spec, "task": s.task, "split": s.split, "max_frames": s.max_frames,
+                "dataset_sha256": self.dataset_sha256, "genbench": provenance()["genbench"]}
+
+    # -- predict -------------------------------------------------------------------------------------
+    def predict(self, spec: str, root: Path, registry: Registry) -> tuple[float, int]:
+        """Run the method of `spec` (``NAME[:ARGUMENT]``) on every item not yet in the cache at `root`.
+
+        Returns (seconds spent inside the method, frames it produced).
+        """
+        name = method_label(spec)
+        done = open_cache(root, self.cache_key(spec))
+        todo = [i for i in self.item_ids if i not in done]
+        if len(todo) < len(self.item_ids):
+            log.info("%s: %d of %d predictions cached in %s", name, len(self.item_ids) - len(todo),
+                     len(self.item_ids), root)
+        if not todo:
+            return 0.0, 0
+        method = _instantiate(spec, self.settings.task, registry)
+        cap = self.settings.max_frames
+        spent, frames = 0.0, 0
+        if self.settings.task == "removal":
+            by_id = {s.sample_id: s for s in self.samples}
+            for sid in track(todo, f"{name}: predicting", unit="clips"):
+                item = it.load_removal(self.data, by_id[sid], cap, target=False)
+                t0 = time.perf_counter()
+                out = method.remove(item.frames.copy(), item.trimask.copy())
+                spent += time.perf_counter() - t0
+                frames += len(item.frames)
+                write_item(root, sid, {"": _check_output(name, sid, "frames", out, item.frames.shape)})
+        else:
+            by_id = {m.scene_id: m for m in self.scenes}
+            for sid in track(todo, f"{name}: decomposing", unit="scenes"):
+                item = it.load_layering(self.data, by_id[sid], cap, truth=False)
+                t0 = time.perf_counter()
+                result = method.decompose(item.frames.copy(), item.visible_masks())
+                spent += time.perf_counter() - t0
+                frames += len(item.frames)
+                if not isinstance(result, tuple) or len(result) != 2 or not isinstance(result[1], dict):
+                    raise GenbenchError(f"method {name!r} must return (bg, {{object id: layer}}) for {sid}")
+                bg, layers = result
+                videos = {contract.BG: _check_output(name, sid, "bg", bg, item.frames.shape)}
+                if sorted(layers) != sorted(item.meta.object_ids):
+                    raise GenbenchError(f"method {name!r} returned layers for objects {sorted(layers)} of {sid}; "
+                                        f"expected {sorted(item.meta.object_ids)}")
+                for k, layer in layers.items():
+                    videos[f"{contract.LAYERS_DIR}/{k}"] = _check_output(
+                        name, sid, f"layer {k}", layer, (*item.frames.shape[:3], 4))
+                write_item(root, sid, videos)
+        return spent, frames
+
+    # -- score ---------------------------------------------------------------------------------------
+    def score(self, name: str, root: Path, *, generated: bool) -> MethodRun:
+        """Validate and score the predictions folder `root` under the label `name`."""
+        validate_predictions(root, self.expected)
+        with _opencv_threads(1):  # the reader threads are the parallelism; OpenCV's own pool would oversubscribe
+            return self._score(name, root, generated=generated)
+
+    def _score(self, name: str, root: Path, *, generated: bool) -> MethodRun:
+        t0 = time.perf_counter()
+        digests: dict[str, str] = {}
+        clips: list[ClipScores] = []
+        if self.settings.task == "removal":
+            for sid, digest, scene_id, pending in track(
+                    prefetch(lambda s: self._load_removal(root, s), self.samples, self.settings.readers),
+                    f"{name}: scoring", total=len(self.samples), unit="clips"):
+                digests[sid] = digest
+                clips.append(ClipScores(sid, scene_id, "removal", len(pending.pred), self.scorer.finish(pending)))
+        else:
+            for sid, digest, item, bg, layers in track(
+                    prefetch(lambda m: self._load_layering(root, m), self.scenes, self.settings.readers),
+                    f"{name}: scoring", total=len(self.scenes), unit="scenes"):
+                digests[sid] = digest
+                clips += self._score_layering(item, bg, layers)
+        seconds = time.perf_counter() - t0
+        frames = sum(c.frames for c in clips if c.kind in ("removal", "bg"))
+        return MethodRun(name, self.settings.task, root, combine_digests(digests), generated, clips,
+                         {"score_seconds": round(seconds, 3), "score_frames_per_second": round(frames / seconds, 2)})
+
+    def _load_removal(self, root: Path, sample: Any) -> tuple:
+        item = it.load_removal(self.data, sample, self.settings.max_frames)
+        h = hashlib.sha256()
+        pred = read_frames(root / sample.sample_id, len(item.frames), h, sample.sample_id)
+        regions = removal_regions(item.frames, item.target, item.trimask, item.tolerance)
+        # PSNR and SSIM run here, in the reader thread, on the CPU (`FrameScorer.prepare`)
+        return sample.sample_id, h.hexdigest(), sample.scene_id, self.scorer.prepare(pred, item.target, regions)
+
+    def _load_layering(self, root: Path, meta: Any) -> tuple:
+        item = it.load_layering(self.data, meta, self.settings.max_frames)
+        t = len(item.frames)
+        h = hashlib.sha256()
+        bg = read_frames(root / meta.scene_id / contract.BG, t, h, f"{meta.scene_id}/bg")
+        layers = {k: read_frames(root / meta.scene_id / contract.LAYERS_DIR / str(k), t, h,
+                                 f"{meta.scene_id}/layers/{k}") for k in meta.object_ids}
+        return meta.scene_id, h.hexdigest(), item, bg, layers
+
+    def _score_layering(self, item: it.LayeringItem, bg: np.ndarray, layers: dict[int, np.ndarray]) -> list:
+        sid, spec = item.meta.scene_id, TrimaskSpec()
+        tri = derive_trimask(item.visible, item.meta.object_ids, spec)
+        regions = removal_regions(item.frames, item.bg, tri, item.tolerance)
+        clips = [ClipScores(f"{sid}/bg", sid, "bg", len(bg), self.scorer.score(bg, item.bg, regions))]
+        for k, layer in layers.items():
+            recomposed = it.composite_over(layer, item.bg)
+            regions_k = split_regions(dilate(item.objects[k], spec.dilation), differs(item.solo[k], item.bg,
+                                                                                      item.tolerance))
+            values = self.scorer.score(recomposed, item.solo[k], regions_k)
+            clips.append(ClipScores(f"{sid}/layer_{k}", sid, "layer", len(layer), values,
+                                    alpha_scores(layer[..., 3], item.layers[k][..., 3])))
+        return clips
+
+    def protocol(self) -> dict[str, Any]:
+        return {**PROTOCOL, "task": self.settings.task, "max_frames": self.settings.max_frames,
+                "weighting": WEIGHTING, "regions": REGION_TEXT,
+                "lpips": {**PROTOCOL["lpips"], "backbone": self.scorer.backbone},
+                "frame_sizes": sorted({f"{e.width}x{e.height}" for e in self.expected})}
+
+
+def evaluate(methods: list[str], data: Path | None, out: Path, settings: EvalSettings | None = None, *,
+             predictions: Path | None = None, registry: Registry | None = None,
+             scorer: FrameScorer | None = None) -> EvalResult:
+    """Run (or take the predictions of) each method in `methods` and score it on `data`.
+
+    methods: method specs ``NAME`` or ``NAME:ARGUMENT`` (`genbench.methods.build_method`), e.g.
+    ``external:python my.py {input} {output}``; `method_label` names each in the results.
+    predictions: an existing predictions folder to score instead of running a method; then
+    `methods` holds exactly one name, which only labels the results.
+    """
+    from genbench.methods import METHODS
+
+    settings = settings or EvalSettings()
+    registry = registry if registry is not None else METHODS
+    if not methods:
+        raise GenbenchError("no method given; pass --method NAME[,NAME...]")
+    if predictions is not None and len(methods) != 1:
+        raise GenbenchError("--predictions scores one predictions folder: pass exactly one --method name for it")
+    labels = [methods[0]] if predictions is not None else [method_label(m) for m in methods]
+    if len(set(labels)) != len(labels):
+        raise GenbenchError(f"methods repeat: {', '.join(labels)}")
+    if predictions is None:
+        for spec in methods:
+            registry.get(spec.partition(":")[0].strip())  # unknown names fail before any work, listing known ones
+    data = Path(data) if data is not None else default_data()
+    evaluator = Evaluator(data, settings, scorer)
+    runs = []
+    for spec, label in zip(methods, labels, strict=True):
+        if predictions is not None:
+            runs.append(evaluator.score(label, Path(predictions), generated=False))
+            continue
+        root = Path(out) / PREDICTIONS_DIR / label.replace(":", "@")
+        spent, frames = evaluator.predict(spec, root, registry)
+        run = evaluator.score(label, root, generated=True)
+        run.spec = spec
+        if frames:
+            run.timing.update(predict_seconds=round(spent, 3), predict_frames=frames,
+                              predict_frames_per_second=round(frames / max(spent, 1e-9), 2))
+        runs.append(run)
+    dataset = {"path": str(data), "name": evaluator.info.name, "generator": evaluator.info.generator,
+               "split": settings.split, "sha256": evaluator.dataset_sha256, "items": len(evaluator.item_ids),
+               "settings": asdict(settings)}
+    return EvalResult(dataset=dataset, protocol=evaluator.protocol(), provenance=provenance(),
+                      created=datetime.now(UTC).isoformat(timespec="seconds"), runs=runs)

@@ -1,0 +1,29 @@
+"""`genbench eval --method NAME[,NAME...][:ARG]`: run or score methods; write results, tables and a report.
+
+Method specs follow `genbench.methods.split_method_specs`: names split on ',', and an argument
+after ':' belongs to the last name (``--method identity,external:python my.py {input} {output}``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def run(args: argparse.Namespace) -> int:
+    from genbench.benchmark.harness import EvalSettings, evaluate
+    from genbench.benchmark.report import write_report
+    from genbench.benchmark.results import markdown, write_results
+    from genbench.methods import split_method_specs
+
+    methods = split_method_specs(args.method)
+    settings = EvalSettings(task=args.task, split=args.split, max_frames=getattr(args, "max_frames", None),
+                            device=getattr(args, "device", None))
+    out = Path(args.out)
+    result = evaluate(methods, Path(args.data) if args.data else None, out, settings,
+                      predictions=Path(args.predictions) if args.predictions else None)
+    paths = write_results(out, result)
+    paths["html"] = write_report(out, result, Path(result.dataset["path"]))
+    print(markdown(result))
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
