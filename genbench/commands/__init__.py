@@ -140,7 +140,7 @@ def _demo(p: argparse.ArgumentParser) -> None:
 COMMANDS: tuple[Command, ...] = (
     Command("render", "Kubric-style paired renders on Blender (Cycles) + pybullet",
             "Writes DIR/dataset.json, manifest.parquet and scenes/<id>/ with full, bg, minus_<k>, solo_<k>, "
-            "GT layers and masks, plus a preview per scene.", _render, None,
+            "GT layers and masks, plus a preview per scene.", _render, "genbench.commands.render:run",
             "issue #3 (Kubric-style paired renders)"),
     Command("paste", "object-paste pairs: an object track pasted onto another clip",
             "Writes full (composite), bg (the untouched target), masks and trimask in the data contract.",
