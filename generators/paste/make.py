@@ -18,6 +18,7 @@ import numpy as np
 
 from genbench import contract
 from genbench.errors import GenbenchError
+from genbench.generators.bboxes import mask_bboxes
 from genbench.generators.paste.composite import Pasted, paste, paste_trimask
 from genbench.generators.paste.sample import sample_look, sample_motion, sample_trimask, trimask_spec
 from genbench.generators.paste.settings import PasteSettings
@@ -51,19 +52,6 @@ def _anchor(mask: np.ndarray) -> tuple[float, float]:
     """Median (y, x) centroid of a (T, H, W) bool mask over the frames where it is present."""
     centroids = [np.argwhere(m).mean(axis=0) for m in mask if m.any()]
     return tuple(float(v) for v in np.median(np.array(centroids), axis=0))  # type: ignore[return-value]
-
-
-def _bboxes(visible: np.ndarray) -> tuple[list[list[float]], list[int]]:
-    """Kubric's `bboxes` (ymin, xmin, ymax, xmax as fractions of H and W) and `bbox_frames`."""
-    h, w = visible.shape[1:]
-    boxes, frames = [], []
-    for t, m in enumerate(visible):
-        ys, xs = np.nonzero(m)
-        if ys.size:
-            boxes.append([round(ys.min() / h, 6), round(xs.min() / w, 6), round((ys.max() + 1) / h, 6),
-                          round((xs.max() + 1) / w, 6)])
-            frames.append(t)
-    return boxes, frames
 
 
 @dataclass(frozen=True)
@@ -165,7 +153,7 @@ def _scene(settings: PasteSettings, index: int, spec: dict[str, Any], bg: np.nda
     sample = SampleSpec(remove=(OBJECT_ID,), trimask=trimask_spec(spec["trimask"], stored=stored))
     n, h, w = bg.shape[:3]
     visible = pasted.visible.astype(np.uint8) * OBJECT_ID
-    boxes, box_frames = _bboxes(pasted.visible)
+    boxes, box_frames = mask_bboxes(pasted.visible)
     meta = SceneMeta(
         scene_id=scene_id(settings, index), generator=GENERATOR, seed=settings.seed, index=index,
         num_frames=n, height=h, width=w, fps=float(draw.fps or settings.fps), split=spec["split"],

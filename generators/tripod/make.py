@@ -25,6 +25,7 @@ import numpy as np
 from genbench import contract
 from genbench.errors import GenbenchError
 from genbench.generators import video_io
+from genbench.generators.bboxes import mask_bboxes
 from genbench.generators.tripod.align import estimate_alignment, stabilise
 from genbench.generators.tripod.plate import expected, fit_exposure, masked_median, plate_video
 from genbench.generators.tripod.segment import FrameLabels, classify, edge_allowance, track
@@ -189,18 +190,6 @@ def _gate(analysis: Analysis, window: Window, settings: TripodSettings) -> Windo
     return window
 
 
-def _bboxes(mask: np.ndarray) -> tuple[list[list[float]], list[int]]:
-    h, w = mask.shape[1:]
-    boxes, frames = [], []
-    for t, m in enumerate(mask):
-        ys, xs = np.nonzero(m)
-        if ys.size:
-            boxes.append([round(ys.min() / h, 6), round(xs.min() / w, 6), round((ys.max() + 1) / h, 6),
-                          round((xs.max() + 1) / w, 6)])
-            frames.append(t)
-    return boxes, frames
-
-
 def build_scene(analysis: Analysis, window: Window, index: int, settings: TripodSettings,
                 settings_dict: dict[str, Any]) -> Scene:
     """The Scene of one accepted window. `settings_dict` is the run's settings as stored in meta.json."""
@@ -226,7 +215,7 @@ def build_scene(analysis: Analysis, window: Window, index: int, settings: Tripod
     mse = float((diff.astype(np.float64) ** 2).mean()) if diff.size else 0.0
     instances = []
     for new, k in enumerate(order, start=1):
-        boxes, frames = _bboxes(visible == new)
+        boxes, frames = mask_bboxes(visible == new)
         instances.append(Instance(id=new, asset_id=f"tripod:{analysis.name}#track{k}", kind="moving_object",
                                   extra={"track": k, "bboxes": boxes, "bbox_frames": frames,
                                          "visibility": [int(v) for v in (visible == new).sum(axis=(1, 2))]}))
