@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,9 @@ from genbench.scene import (
 
 FAILURES_FILE = "failures.json"
 log = get_logger("runner")
+
+# How scenes get made: (make_scene, root, indices, retries) -> (index, "ok" | error) in completion order.
+Executor = Callable[[Callable[[int], Scene], Path, list[int], int], Iterator[tuple[int, str]]]
 
 
 @dataclass
@@ -74,18 +77,33 @@ def check_compatible(root: Path, generator: str, settings: dict[str, Any]) -> No
         )
 
 
-def _make_and_write(make_scene: Callable[[int], Scene], root: Path, index: int, retries: int) -> tuple[str, float]:
-    """Worker task: make scene `index` and write it. Returns ("ok" | error text, seconds)."""
-    start = time.perf_counter()
+def make_and_write(make_scene: Callable[[int], Scene], root: Path | str, index: int, retries: int) -> str:
+    """One task: make scene `index` and write it under `root`. Returns "ok" or the last error."""
     error = ""
     for _attempt in range(retries + 1):
         try:
-            scene = make_scene(index)
-            write_scene(root, scene)
-            return "ok", time.perf_counter() - start
+            write_scene(Path(root), make_scene(index))
+            return "ok"
         except Exception as exc:  # a failing scene must not stop the run
             error = f"{exc.__class__.__name__}: {exc}\n{traceback.format_exc(limit=3)}"
-    return error, time.perf_counter() - start
+    return error
+
+
+def local_executor(workers: int = 1) -> Executor:
+    """Scenes in this process (workers <= 1) or in a pool of `workers` processes."""
+
+    def execute(make_scene: Callable[[int], Scene], root: Path, indices: list[int],
+                retries: int) -> Iterator[tuple[int, str]]:
+        if workers <= 1:
+            for i in indices:
+                yield i, make_and_write(make_scene, root, i, retries)
+            return
+        with ProcessPoolExecutor(workers) as pool:
+            futures = {pool.submit(make_and_write, make_scene, root, i, retries): i for i in indices}
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+
+    return execute
 
 
 def run_generation(
@@ -99,8 +117,13 @@ def run_generation(
     scene_id_of: Callable[[int], str],
     workers: int = 1,
     retries: int = 2,
+    executor: Executor | None = None,
+    where: str = "",
 ) -> RunSummary:
     """Make scenes 0..count-1 under `root` (skipping complete ones), then finalize the dataset.
+
+    `executor` runs the scenes (default: `local_executor(workers)`; Ray: see
+    `genbench.generators.kubric.distributed`); `where` labels the progress bar (e.g. "on ray").
 
     `settings` must be JSON-serialisable and identify the run (everything except the
     count and parallelism): it is stored in dataset.json and compared on resume.
@@ -131,28 +154,20 @@ def run_generation(
             summary.failed[sid] = status
             log.warning("scene %s failed after %d attempts: %s", sid, retries + 1, status.splitlines()[0])
 
+    execute = executor or local_executor(workers)
     with make_progress("scenes") as progress:
-        task = progress.add_task(f"{generator} -> {root}", total=count, completed=count - len(pending))
-        if workers <= 1:
-            for i in pending:
-                status, _ = _make_and_write(make_scene, root, i, retries)
-                record(i, status)
-                progress.advance(task)
-        else:
-            with ProcessPoolExecutor(workers) as pool:
-                futures: dict[Future, int] = {pool.submit(_make_and_write, make_scene, root, i, retries): i
-                                              for i in pending}
-                while futures:
-                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        record(futures.pop(fut), fut.result()[0])
-                        progress.advance(task)
+        task = progress.add_task(f"{generator}{' ' + where if where else ''} -> {root}", total=count,
+                                 completed=count - len(pending))
+        for index, status in execute(make_scene, root, pending, retries):
+            record(index, status)
+            progress.advance(task)
 
     failures_path = root / FAILURES_FILE
     if summary.failed:
         write_json(failures_path, {"failed": summary.failed})
     elif failures_path.exists():
         failures_path.unlink()
+    summary.written.sort()
     summary.info = finalize(root, name=name, generator=generator, settings=settings)
     summary.seconds = time.perf_counter() - start
     return summary

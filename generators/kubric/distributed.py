@@ -10,31 +10,13 @@ cluster `root` must be a path every node sees (a shared file system).
 from __future__ import annotations
 
 import logging
-import time
-import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from genbench.dataset import finalize
-from genbench.errors import DatasetError, GenbenchError
-from genbench.progress import get_logger, make_progress
-from genbench.runner import FAILURES_FILE, RunSummary, check_compatible
-from genbench.scene import Scene, scene_complete, write_json, write_scene
-
-log = get_logger("render.ray")
-
-
-def make_and_write(make_scene: Callable[[int], Scene], root: str, index: int, retries: int) -> str:
-    """Ray task body: make scene `index` and write it under `root`. Returns "ok" or the last error."""
-    error = ""
-    for _attempt in range(retries + 1):
-        try:
-            write_scene(Path(root), make_scene(index))
-            return "ok"
-        except Exception as exc:  # a failing scene must not stop the run
-            error = f"{exc.__class__.__name__}: {exc}\n{traceback.format_exc(limit=3)}"
-    return error
+from genbench.errors import GenbenchError
+from genbench.runner import Executor, RunSummary, make_and_write, run_generation
+from genbench.scene import Scene
 
 
 def run_generation_ray(
@@ -60,32 +42,28 @@ def run_generation_ray(
         import ray
     except ImportError:
         raise GenbenchError("--executor ray needs Ray: pip install 'ray[default]'") from None
-    root = Path(root).resolve()
-    if count < 0:
-        raise DatasetError(f"--scenes must be >= 0, got {count}")
-    check_compatible(root, generator, settings)
-    root.mkdir(parents=True, exist_ok=True)
-    summary = RunSummary(root)
-    start = time.perf_counter()
-    pending = []
-    for i in range(count):
-        (summary.skipped if scene_complete(root, scene_id_of(i)) else pending).append(i)
-    summary.skipped = [scene_id_of(i) for i in summary.skipped]
+    return run_generation(Path(root).resolve(), name=name, generator=generator, settings=settings, count=count,
+                          make_scene=make_scene, scene_id_of=scene_id_of, retries=retries, where="on ray",
+                          executor=ray_executor(ray, address, cpus_per_scene, init_kwargs))
 
-    started_here = not ray.is_initialized()
-    if started_here:
-        kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "include_dashboard": False}
-        kwargs.update(init_kwargs or {})
+
+def ray_executor(ray: Any, address: str | None, cpus_per_scene: float, init_kwargs: dict[str, Any] | None) -> Executor:
+    """Each scene one Ray task writing straight into `root`; joins (or starts) Ray and leaves it as it found it."""
+
+    def execute(make_scene: Callable[[int], Scene], root: Path, indices: list[int],
+                retries: int) -> Iterator[tuple[int, str]]:
+        started_here = not ray.is_initialized()
+        if started_here:
+            kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "include_dashboard": False}
+            kwargs.update(init_kwargs or {})
+            try:
+                ray.init(address=address, **kwargs)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise GenbenchError(f"cannot join the Ray cluster at {address!r}: {exc}") from None
         try:
-            ray.init(address=address, **kwargs)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise GenbenchError(f"cannot join the Ray cluster at {address!r}: {exc}") from None
-    try:
-        task = ray.remote(num_cpus=cpus_per_scene, max_retries=0)(make_and_write)
-        maker_ref = ray.put(make_scene)
-        futures = {task.remote(maker_ref, str(root), i, retries): i for i in pending}
-        with make_progress("scenes") as progress:
-            bar = progress.add_task(f"{generator} on ray -> {root}", total=count, completed=count - len(pending))
+            task = ray.remote(num_cpus=cpus_per_scene, max_retries=0)(make_and_write)
+            maker_ref = ray.put(make_scene)
+            futures = {task.remote(maker_ref, str(root), i, retries): i for i in indices}
             while futures:
                 done, _ = ray.wait(list(futures), num_returns=1)
                 for ref in done:
@@ -94,23 +72,9 @@ def run_generation_ray(
                         status = ray.get(ref)
                     except Exception as exc:  # the worker itself died (out of memory, node lost)
                         status = f"{exc.__class__.__name__}: {exc}"
-                    sid = scene_id_of(index)
-                    if status == "ok":
-                        summary.written.append(sid)
-                    else:
-                        summary.failed[sid] = status
-                        log.warning("scene %s failed after %d attempts: %s", sid, retries + 1, status.splitlines()[0])
-                    progress.advance(bar)
-    finally:
-        if started_here:
-            ray.shutdown()
+                    yield index, status
+        finally:
+            if started_here:
+                ray.shutdown()
 
-    failures = root / FAILURES_FILE
-    if summary.failed:
-        write_json(failures, {"failed": summary.failed})
-    elif failures.exists():
-        failures.unlink()
-    summary.written.sort()
-    summary.info = finalize(root, name=name, generator=generator, settings=settings)
-    summary.seconds = time.perf_counter() - start
-    return summary
+    return execute
