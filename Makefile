@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test lint clean leaderboard
 
 # Reinstalls only when the dependency spec changed; otherwise a no-op.
 $(STAMP): pyproject.toml setup.py
@@ -23,6 +23,11 @@ demo: install
 
 test: install
 	$(BIN)/pytest
+
+# The baselines (and Casper when registered) scored on the benchmark split and entered on the board, then its site.
+leaderboard: install
+	$(BIN)/python -m genbench.leaderboard.baselines --board leaderboard-store --runs leaderboard-runs
+	$(BIN)/genbench leaderboard build --board leaderboard-store --out leaderboard-site
 
 lint: install
 	$(BIN)/ruff check .

@@ -21,4 +21,12 @@ for package, folder in FOLDERS.items():
     packages.append(package)
     packages += [f"{package}.{sub}" for sub in find_packages(folder)]
 
-setup(packages=packages, package_dir=FOLDERS, package_data={"genbench": ["py.typed"]})
+# Data that ships inside the package: the frozen mini benchmark split with its checksums, and
+# the reference Casper checkpoint, so `genbench eval --method casper` works on a fresh clone.
+PACKAGE_DATA = {
+    "genbench": ["py.typed"],
+    "genbench.benchmark": ["mini/**/*", "*.sha256"],
+    "genbench.models": ["casper/weights/*"],
+}
+
+setup(packages=packages, package_dir=FOLDERS, package_data=PACKAGE_DATA)

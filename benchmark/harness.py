@@ -51,6 +51,7 @@ from genbench.benchmark.predictions import (
 )
 from genbench.benchmark.regions import differs, removal_regions, split_regions
 from genbench.benchmark.results import ClipScores, EvalResult, MethodRun
+from genbench.benchmark.split import SHIPPED
 from genbench.dataset import provenance, read_info
 from genbench.errors import GenbenchError
 from genbench.progress import get_logger, track
@@ -65,7 +66,7 @@ U = TypeVar("U")
 
 PREDICTIONS_DIR = "predictions"
 _PLAIN = re.compile(r"^[A-Za-z0-9_.=-]{1,32}$")
-MINI_SPLIT = Path(__file__).resolve().parent / "mini"  # the frozen benchmark split shipped in the package
+MINI_SPLIT = SHIPPED  # the frozen benchmark split shipped in the package
 WEIGHTING = ("clip-weighted headline: mean over frames per clip, then over clips; frame-weighted mean "
              "over all frames beside it; NaN (empty region) left out")
 REGION_TEXT = ("full frame; object = trimask remove region (0); effect = input and ground truth differ by more "
@@ -93,8 +94,8 @@ def default_data() -> Path:
     """The benchmark split shipped in the package (`MINI_SPLIT`), when it is installed."""
     if (MINI_SPLIT / contract.DATASET_FILE).is_file():
         return MINI_SPLIT
-    raise GenbenchError("no --data given and the built-in benchmark split is not part of this install yet; "
-                        "pass --data DIR (a genbench dataset, e.g. OUT/toy made by `genbench demo`)")
+    raise GenbenchError(f"no --data given and the built-in benchmark split is missing ({MINI_SPLIT}); "
+                        "reinstall genbench or pass --data DIR (any genbench dataset)")
 
 
 def prefetch(fn: Callable[[T], U], items: Iterable[T], workers: int, ahead: int = 4) -> Iterator[U]:

@@ -13,6 +13,7 @@ rest the same way for all of them:
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -98,7 +99,8 @@ def local_executor(workers: int = 1) -> Executor:
             for i in indices:
                 yield i, make_and_write(make_scene, root, i, retries)
             return
-        with ProcessPoolExecutor(workers) as pool:
+        # forkserver, not fork: a fork of a process whose Blender/torch threads hold locks can deadlock.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
             futures = {pool.submit(make_and_write, make_scene, root, i, retries): i for i in indices}
             for fut in as_completed(futures):
                 yield futures[fut], fut.result()

@@ -36,7 +36,7 @@ def test_unbuilt_commands_fail_with_one_line(command: str) -> None:
 def test_required_commands_exist() -> None:
     names = {c.name for c in COMMANDS}
     assert names == {"render", "paste", "tripod", "validate", "metrics", "eval", "train", "decompose", "edit",
-                     "publish", "leaderboard", "demo"}
+                     "publish", "leaderboard", "benchmark", "demo"}
 
 
 def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,6 +20,7 @@ import pytest
 from genbench import contract
 from genbench.cli import build_parser
 from genbench.commands.render import run
+from genbench.errors import GenbenchError
 from genbench.generators.kubric.exact import max_abs_diff, violations
 from genbench.generators.kubric.make import RenderOptions, make_scene, sample_spec
 from genbench.generators.kubric.preview import PREVIEW_FILE
@@ -161,3 +162,49 @@ def test_fast_path_equals_the_naive_reference_byte_for_byte() -> None:
     for k in naive.layers:
         np.testing.assert_array_equal(fast.layers[k], naive.layers[k])
     np.testing.assert_array_equal(fast.visible, naive.visible)
+
+
+CUBE_OBJ = """o box
+v -1 -1 0
+v 1 -1 0
+v 1 1 0
+v -1 1 0
+v -1 -1 3
+v 1 -1 3
+v 1 1 3
+v -1 1 3
+f 1 4 3 2
+f 5 6 7 8
+f 1 2 6 5
+f 2 3 7 6
+f 3 4 8 7
+f 4 1 5 8
+"""
+
+
+def test_user_assets_are_imported_normalised_and_rendered(tmp_path: Path) -> None:
+    import bpy
+
+    from genbench.generators.kubric.assets import assets_digest, list_assets
+
+    folder = tmp_path / "assets"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "tall_box.obj").write_text(CUBE_OBJ)
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.mesh.primitive_cylinder_add(radius=1.0, depth=3.0)
+    bpy.ops.export_scene.gltf(filepath=str(folder / "tall_cylinder.glb"))
+    names = list_assets(folder)
+    assert names == ["sub/tall_box.obj", "tall_cylinder.glb"]
+    settings = resolve_settings("tiny", resolution=40, frames=2, assets=str(folder),
+                                assets_digest=assets_digest(folder, names))
+    for name in names:
+        index = next(i for i in range(100) if sample_spec(settings, i)["objects"][0]["asset_id"] == f"assets/{name}")
+        scene = make_scene(settings, index, RenderOptions(threads=2))
+        first = scene.meta.instances[0].to_dict()
+        corners = np.asarray(first["bboxes_3d"][0])  # box corners: x varies slowest, z fastest
+        edges = sorted(np.linalg.norm(corners[j] - corners[0]) for j in (4, 2, 1))
+        np.testing.assert_allclose(edges, [2 / 3 * first["scale"]] * 2 + [first["scale"]], rtol=1e-3)
+        assert (scene.amodal[1] > 0).any(), f"{name} does not show in its solo render"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(GenbenchError, match="files found"):
+        list_assets(tmp_path / "empty")

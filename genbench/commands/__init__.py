@@ -98,39 +98,85 @@ def _train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="dataset folder(s), comma-separated")
     p.add_argument("--config", default="tiny", help="model size: tiny, small or base")
     p.add_argument("--out", required=True, help="checkpoint folder")
-    p.add_argument("--steps", type=int, help="training steps")
+    p.add_argument("--steps", type=int, default=1000, help="total training steps (default 1000)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    p.add_argument("--weights", help="sampling weight per --data folder, comma-separated (default: equal)")
+    p.add_argument("--split", default="train", help="split of the training data to use (default train)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the weights, batches and noise (default 0)")
+    p.add_argument("--batch-size", type=int, help="clips per step (default from the config)")
+    p.add_argument("--lr", type=float, help="learning rate (default from the config)")
+    p.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
+                   help="constant after warm-up, or cosine decay to 0 at --steps")
+    p.add_argument("--val-data", help="validation dataset (default: the benchmark split when installed; "
+                                      "'none' to skip)")
+    p.add_argument("--val-every", type=int, default=0, help="validate every N steps (default: only at the end)")
+    p.add_argument("--val-split", default="test", help="split of the validation data (default test)")
+    p.add_argument("--checkpoint-every", type=int, default=500, help="write a checkpoint every N steps")
+    p.add_argument("--device", default="auto", help="auto (cuda when available), cpu, cuda")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
+                   help="auto: bf16 on a GPU that has it, else fp32")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
 
 
 def _decompose(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", metavar="SCENE_OR_VIDEO", help="scene folder or video")
-    p.add_argument("--masks", help="object mask folder (for a plain video)")
-    p.add_argument("--method", choices=["gt", "casper"], default="casper", help="source of bg and solo videos")
-    p.add_argument("--out", required=True, help="folder for bg/ and layers/<k>/")
+    p.add_argument("input", metavar="SCENE_OR_VIDEO", help="scene folder (<dataset>/scenes/<id>), or a video file "
+                                                           "or frame folder with --masks")
+    p.add_argument("--masks", help="instance-id mask images for a plain video (0 background, k object k)")
+    p.add_argument("--method", default="casper",
+                   help="source of bg and solo videos: gt (a scene's rgb/bg and rgb/solo_<k>) or a removal method "
+                        "spec: casper (default), median, flow-propagation ...")
+    p.add_argument("--out", required=True, help="folder for bg/, layers/<k>/, decompose.json and preview.gif")
+    p.add_argument("--steps", type=int, help="optimiser steps (default 200)")
+    p.add_argument("--seed", type=int, default=0, help="optimiser seed (default 0)")
 
 
 def _edit(p: argparse.ArgumentParser) -> None:
-    p.add_argument("layers", metavar="LAYERS_DIR", help="output of genbench decompose")
-    p.add_argument("--remove", type=int, action="append", help="drop layer K")
-    p.add_argument("--retime", action="append", help="K:FACTOR time remap of one layer")
-    p.add_argument("--insert", help="image to insert behind --behind K")
-    p.add_argument("--behind", type=int, help="object the inserted layer goes behind")
-    p.add_argument("--out", required=True, help="folder for edited frames and a preview")
+    p.add_argument("layers", metavar="LAYERS_DIR", help="output of genbench decompose (bg/, layers/<k>/)")
+    p.add_argument("--remove", type=int, action="append", default=[], metavar="K",
+                   help="drop layer K (the object and its effects); repeatable")
+    p.add_argument("--retime", action="append", default=[], metavar="K:FACTOR",
+                   help="play layer K at FACTOR x speed (0.5 = slow motion); repeatable")
+    p.add_argument("--insert", metavar="IMAGE|text:WORDS", help="image file or text to insert behind --behind K")
+    p.add_argument("--behind", type=int, metavar="K", help="object the inserted layer goes behind")
+    p.add_argument("--out", required=True, help="folder for edited frames (frames/), edit.json and preview.gif")
 
 
 def _publish(p: argparse.ArgumentParser) -> None:
-    p.add_argument("dataset", metavar="DATASET", help="dataset folder")
-    dest = p.add_mutually_exclusive_group(required=True)
-    dest.add_argument("--to", help="write exactly what would be pushed into this folder")
-    dest.add_argument("--repo-id", help="push to this Hugging Face Hub dataset repo (ORG/NAME)")
+    p.add_argument("dataset", nargs="+", metavar="DATASET", help="dataset folder(s); one config per generator")
+    p.add_argument("--to", help="write exactly what would be pushed into this folder (with --repo-id: and push it)")
+    p.add_argument("--repo-id", help="push to this Hugging Face Hub dataset repo (ORG/NAME); resumable")
+    p.add_argument("--private", action="store_true", help="create the Hub repo private")
+    p.add_argument("--license", default="cc-by-4.0", help="license in the dataset card (default cc-by-4.0)")
+    p.add_argument("--max-shard-mb", type=float, default=500, help="largest Parquet shard in MiB (default 500)")
 
 
 def _leaderboard(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["submit", "show", "build"])
-    p.add_argument("predictions", nargs="?", metavar="PRED", help="predictions folder or archive (submit)")
-    p.add_argument("--method", help="method name for submit")
-    p.add_argument("--board", default="leaderboard-store", help="board store folder")
-    p.add_argument("--out", help="site folder for build")
+    p.add_argument("predictions", nargs="?", metavar="PRED",
+                   help="submit: predictions folder or archive (.zip, .tar, .tar.gz/.bz2/.xz)")
+    p.add_argument("--method", help="submit: the method's name on the board")
+    p.add_argument("--board", default="leaderboard-store", help="board store folder (default ./leaderboard-store)")
+    p.add_argument("--out", help="build: folder for the static site (default ./leaderboard-site)")
+    p.add_argument("--authors", default="", help="submit: who made the method")
+    p.add_argument("--url", default="", help="submit: paper or code address (http/https)")
+    p.add_argument("--extra-data", action="store_true",
+                   help="submit: the method was trained on data beyond the benchmark's training split")
+    p.add_argument("--task", choices=["removal", "layering"], default="removal", help="submit: task (default removal)")
+    p.add_argument("--data", help="submit: benchmark dataset folder (default: the built-in benchmark split)")
+    p.add_argument("--split", default="test", help="submit: split to score on (default test)")
+    _device(p)
+
+
+def _benchmark(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["build", "verify", "checksums"],
+                   help="build a split from its recipe; verify a copy against the committed checksums; "
+                        "checksums: (maintainers) write them")
+    p.add_argument("dataset", nargs="?", metavar="DIR", help="split folder for verify/checksums (default: the "
+                   "mini split shipped in the package)")
+    p.add_argument("--split", default="mini", help="which split: mini (ships in the package) or full")
+    p.add_argument("--out", help="new folder to build into")
+    p.add_argument("--checksums", help="checksum file (default: the one committed for --split)")
+    p.add_argument("--workers", type=int, default=1, help="parallel render processes for build (default 1)")
 
 
 def _demo(p: argparse.ArgumentParser) -> None:
@@ -159,19 +205,32 @@ COMMANDS: tuple[Command, ...] = (
             "Writes OUT/results.json, a per-clip CSV, a Markdown table and an HTML report.", _eval,
             "genbench.commands.eval:run",
             "issue #4 (benchmark)"),
+    Command("benchmark", "build or verify the frozen benchmark splits",
+            "build renders a split from its frozen recipe (Kubric test scenes, paste and tripod scenes); verify "
+            "checks a copy file by file against the committed sha256 list.", _benchmark,
+            "genbench.commands.benchmark:run", "issue #4 (benchmark)"),
     Command("train", "train the reference Casper removal model",
-            "Writes OUT/config.json and model.safetensors checkpoints.", _train, None,
+            "Writes OUT/config.json and model.safetensors (the EMA weights, what `--method casper:OUT` loads), "
+            "OUT/training_state.* (to --resume) and, with validation data, OUT/validation.jsonl.", _train,
+            "genbench.commands.train:run",
             "issue #6 (reference Casper)"),
     Command("decompose", "omnimatte layers: background + one RGBA layer per object",
-            "Writes OUT/bg/ and OUT/layers/<k>/ RGBA PNGs and a preview.", _decompose, None,
+            "Writes OUT/bg/ and OUT/layers/<k>/ RGBA PNGs (the layering prediction layout of one scene), "
+            "OUT/decompose.json and OUT/preview.gif; prints the recomposition check (all layers over bg vs the "
+            "input, PSNR).", _decompose, "genbench.commands.decompose:run",
             "issue #7 (omnimatte layers)"),
     Command("edit", "edit omnimatte layers: remove, retime, insert behind",
-            "Writes edited frames and a preview.", _edit, None, "issue #7 (omnimatte layers)"),
+            "Writes OUT/frames/ (the edited video), OUT/edit.json and OUT/preview.gif (original | edited).",
+            _edit, "genbench.commands.edit:run", "issue #7 (omnimatte layers)"),
     Command("publish", "publish a dataset to the Hugging Face Hub (or a folder)",
-            "Writes Parquet shards and a dataset card.", _publish, None, "issue #8 (publishing, leaderboard)"),
+            "Writes <config>/<split>-*.parquet shards (one config per generator; frames as lossless PNG bytes), "
+            "README.md (dataset card with YAML metadata) and preview.png; --repo-id uploads them, skipping files "
+            "already there.", _publish, "genbench.commands.publish:run", "issue #8 (publishing, leaderboard)"),
     Command("leaderboard", "submit to, show or build the leaderboard",
-            "submit validates and scores predictions; show prints the board; build writes a static site.",
-            _leaderboard, None, "issue #8 (publishing, leaderboard)"),
+            "submit validates a predictions folder or archive against the split (hostile archives are refused), "
+            "scores it and appends an entry to the board; show prints the board as tables; build writes a static "
+            "site (index.html + assets/, sortable tables, charts, strips).",
+            _leaderboard, "genbench.commands.leaderboard:run", "issue #8 (publishing, leaderboard)"),
     Command("demo", "run what genbench can do now on a small built-in default",
             "Writes OUT/toy (a small dataset), its validation report and previews, and prints what each step "
             "did and how long it took.", _demo, "genbench.commands.demo:run"),

@@ -305,7 +305,7 @@ class BlenderScene:
         if not path.is_file():
             raise GenbenchError(f"asset {path} not found; keep the --assets folder unchanged while resuming")
         before = set(bpy.data.objects)
-        with quiet():
+        with quiet(stderr=True):  # the importers log every step
             if path.suffix.lower() == ".obj":
                 bpy.ops.wm.obj_import(filepath=str(path))
             else:

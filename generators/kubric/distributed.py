@@ -1,10 +1,10 @@
 """The same per-scene task on a Ray cluster: `genbench render --executor ray [--address ADDR]`.
 
-A sibling of `genbench.runner.run_generation` with the same contract: scenes already
-complete are skipped, a failing scene is retried `retries` times and then recorded in
-failures.json, a folder made with other settings is refused, and the manifest is rebuilt at
-the end. Each scene is one Ray task that renders and writes straight into `root`, so on a
-cluster `root` must be a path every node sees (a shared file system).
+`genbench.runner.run_generation` with a Ray executor, so the contract is the runner's:
+scenes already complete are skipped, a failing scene is retried `retries` times and then
+recorded in failures.json, a folder made with other settings is refused, and the manifest
+is rebuilt at the end. Each scene is one Ray task that renders and writes straight into
+`root`, so on a cluster `root` must be a path every node sees (a shared file system).
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Every object is simulated with every other one present (the floor and walls are static);
 a removed object is later left out of the render only, so the others keep these paths.
-Objects marked `static` first settle for `SETTLE_SECONDS` on their own so they start at
-rest; the moving ones then enter with their sampled velocities. Poses that change by less
-than `SNAP_METRES` / `SNAP_RADIANS` from one frame to the next are snapped to the previous
+Objects marked `static` first settle for `SETTLE_SECONDS` on their own (with rolling
+friction, so a ball or blob comes to rest instead of rolling on) so they start at rest;
+the moving ones then enter with their sampled velocities. Poses that change by less than
+`SNAP_METRES` / `SNAP_RADIANS` from one frame to the next are snapped to the previous
 frame's exactly, so an object at rest has identical poses (and renders identical pixels).
 """
 
@@ -16,7 +17,8 @@ from typing import Any
 import numpy as np
 
 SUBSTEP_HZ = 240.0
-SETTLE_SECONDS = 1.5
+SETTLE_SECONDS = 3.0
+RESTING_FRICTION = 0.2  # rolling/spinning friction of `static` objects: a round one comes to rest, not rolls on
 SNAP_METRES = 1e-4
 SNAP_RADIANS = 1e-4
 FLOOR_FRICTION = 0.6
@@ -131,7 +133,8 @@ def _run(pb: Any, client: int, spec: dict[str, Any], meshes: dict[int, np.ndarra
         body = pb.createMultiBody(mass, shape, basePosition=[x, y, z - lowest + 1e-3],
                                   baseOrientation=_xyzw(obj["rotation"]), **kw)
         pb.changeDynamics(body, -1, lateralFriction=obj["friction"], restitution=obj["restitution"],
-                          rollingFriction=0.001, spinningFriction=0.001, **kw)
+                          rollingFriction=RESTING_FRICTION if obj["motion"] == "static" else 0.001,
+                          spinningFriction=RESTING_FRICTION if obj["motion"] == "static" else 0.001, **kw)
         for _ in range(50):  # lift out of any object it starts inside
             if not any(c[8] < -1e-3 for other in bodies.values()
                        for c in pb.getClosestPoints(body, other, 0.0, **kw)):

@@ -1,0 +1,194 @@
+"""The frozen benchmark splits: how each is built, and checksums that prove a copy is the official one.
+
+A split is a recipe (`SplitRecipe`): Kubric-style test scenes from a frozen seed, plus object-paste
+and tripod scenes made from a second, auxiliary render (paste sources and targets; tripod footage
+is a static-camera render played as clean plate -> object enters -> clean plate). Every scene's
+split is `test`. `build_split` runs the real generators through the command line and merges their
+scenes into one dataset.
+
+The rendered frames are the reference, not the seeds: path-traced pixels can differ in the last
+bits between CPUs, so a rebuild is documented but never assumed byte-equal. `write_checksums` /
+`verify_checksums` compare a copy against the committed `<name>.sha256` (one line per file,
+`sha256  relative/path`, sorted), so anyone can check that their copy is the official one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from genbench import contract
+from genbench.dataset import finalize
+from genbench.errors import GenbenchError
+from genbench.frames import read_video, write_video
+from genbench.progress import get_logger
+from genbench.scene import list_scene_ids, read_meta, scene_dir, write_json
+
+log = get_logger("benchmark")
+HERE = Path(__file__).resolve().parent
+CHECKSUM_SUFFIX = ".sha256"
+
+
+@dataclass(frozen=True)
+class SplitRecipe:
+    """Everything that defines a benchmark split. Changing any value is a new version."""
+
+    name: str
+    version: str
+    kubric_seed: int
+    kubric_scenes: int
+    resolution: int
+    frames: int
+    samples: int
+    aux_seed: int  # the render that paste and tripod scenes are made from (never scored directly)
+    aux_scenes: int
+    paste_scenes: int
+    tripod_plate_frames: int  # clean-plate frames before and after the object's clip
+
+    @property
+    def dataset_name(self) -> str:
+        return f"genbench-benchmark-{self.name}-v{self.version}"
+
+    def render_args(self, seed: int, scenes: int, out: Path) -> list[str]:
+        return ["render", "--scenes", str(scenes), "--out", str(out), "--seed", str(seed),
+                "--resolution", str(self.resolution), "--frames", str(self.frames), "--samples", str(self.samples)]
+
+
+SPLITS: dict[str, SplitRecipe] = {
+    # ships inside the package: `genbench eval` with no --data scores this one
+    "mini": SplitRecipe(name="mini", version="1", kubric_seed=2025, kubric_scenes=6, resolution=64, frames=8,
+                        samples=32, aux_seed=2026, aux_scenes=6, paste_scenes=2, tripod_plate_frames=6),
+    # built by `genbench benchmark build --split full`, published as a dataset
+    "full": SplitRecipe(name="full", version="1", kubric_seed=2025, kubric_scenes=60, resolution=128, frames=24,
+                        samples=64, aux_seed=2026, aux_scenes=24, paste_scenes=20, tripod_plate_frames=12),
+}
+SHIPPED = HERE / "mini"
+
+
+def recipe(name: str) -> SplitRecipe:
+    if name not in SPLITS:
+        raise GenbenchError(f"unknown benchmark split {name!r}; choose one of {', '.join(SPLITS)}")
+    return SPLITS[name]
+
+
+def checksum_file(name: str) -> Path:
+    return HERE / f"{name}{CHECKSUM_SUFFIX}"
+
+
+def _genbench(argv: list[str]) -> None:
+    from genbench.cli import run
+
+    log.info("$ genbench %s", " ".join(argv))
+    code = run(argv)
+    if code != 0:
+        raise GenbenchError(f"building the split failed at `genbench {' '.join(argv)}` (exit {code})")
+
+
+def tripod_footage(aux: Path, out: Path, plate_frames: int) -> list[Path]:
+    """Static-camera clips from the auxiliary render: `bg` frames, then `full`, then `bg` again,
+    so the object enters an empty scene and leaves it (a tripod capture with real shadows)."""
+    clips = []
+    for sid in list_scene_ids(aux):
+        meta = read_meta(aux, sid)
+        if meta.spec.get("camera", {}).get("motion") != "static":
+            continue
+        folder = scene_dir(aux, sid) / contract.RGB_DIR
+        full, bg = read_video(folder / contract.FULL), read_video(folder / contract.BG)
+        clip = np.concatenate([bg[:plate_frames], full, bg[-plate_frames:]])
+        write_video(out / sid, clip)
+        clips.append(out / sid)
+    return clips
+
+
+def _merge(parts: list[Path], root: Path) -> None:
+    """Copy every part's scenes into root/scenes with split `test` (scene ids are unique per generator)."""
+    for part in parts:
+        for sid in list_scene_ids(part):
+            target = scene_dir(root, sid)
+            if target.exists():
+                raise GenbenchError(f"scene id {sid} appears twice while merging the benchmark parts")
+            shutil.copytree(scene_dir(part, sid), target)
+            meta = read_meta(root, sid)
+            meta.split = "test"
+            write_json(target / contract.META_FILE, meta.to_dict())
+
+
+def build_split(spec: SplitRecipe, out: Path, *, workers: int = 1) -> Path:
+    """Build the split `spec` describes into `out` (which must not exist). Work happens in a
+    sibling temporary folder and `out` appears only when the split is complete."""
+    out = Path(out)
+    if out.exists():
+        raise GenbenchError(f"{out} already exists; choose a new --out (a split is built whole, never over files)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}-build-", dir=out.parent) as tmp:
+        work = Path(tmp)
+        kubric, aux, paste, tripod = (work / p for p in ("kubric", "aux", "paste", "tripod"))
+        parallel = ["--workers", str(workers)]
+        _genbench(spec.render_args(spec.kubric_seed, spec.kubric_scenes, kubric) + parallel)
+        _genbench(spec.render_args(spec.aux_seed, spec.aux_scenes, aux) + parallel)
+        _genbench(["paste", "--source", str(aux), "--targets", str(aux), "--count", str(spec.paste_scenes),
+                   "--out", str(paste), "--seed", str(spec.kubric_seed), "--frames", str(spec.frames), "--shadow"])
+        footage = tripod_footage(aux, work / "footage", spec.tripod_plate_frames)
+        parts = [kubric, paste]
+        if footage:
+            _genbench(["tripod", *map(str, footage), "--out", str(tripod), "--window", str(spec.frames)])
+            parts.append(tripod)
+        else:
+            log.warning("no static-camera scene in the auxiliary render: the split has no tripod part")
+        merged = work / "merged"
+        (merged / contract.SCENES_DIR).mkdir(parents=True)
+        _merge(parts, merged)
+        finalize(merged, name=spec.dataset_name, generator="benchmark", settings={"recipe": asdict(spec)})
+        merged.rename(out)
+    return out
+
+
+def file_digests(root: Path) -> dict[str, str]:
+    """sha256 of every file under root, by posix relative path."""
+    root = Path(root)
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def write_checksums(root: Path, path: Path) -> Path:
+    lines = [f"{digest}  {rel}" for rel, digest in file_digests(root).items()]
+    Path(path).write_text("\n".join(lines) + "\n")
+    return Path(path)
+
+
+def read_checksums(path: Path) -> dict[str, str]:
+    if not Path(path).is_file():
+        raise GenbenchError(f"{path}: no checksum file; pass one with --checksums")
+    out = {}
+    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        digest, sep, rel = line.partition("  ")
+        if not sep or len(digest) != 64:
+            raise GenbenchError(f"{path}:{number}: expected 'SHA256  PATH', got {line!r}")
+        out[rel] = digest
+    return out
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    missing: list[str]
+    changed: list[str]
+    extra: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.changed or self.extra)
+
+
+def verify_checksums(root: Path, path: Path) -> Verification:
+    """Compare every file under root, byte for byte, with the committed checksums."""
+    expected, actual = read_checksums(path), file_digests(root)
+    missing = sorted(set(expected) - set(actual))
+    extra = sorted(set(actual) - set(expected))
+    changed = sorted(rel for rel in set(expected) & set(actual) if expected[rel] != actual[rel])
+    return Verification(checked=len(expected), missing=missing, changed=changed, extra=extra)

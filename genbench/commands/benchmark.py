@@ -1,0 +1,40 @@
+"""`genbench benchmark build|verify|checksums`: the frozen benchmark splits."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from genbench.errors import GenbenchError
+
+
+def run(args: argparse.Namespace) -> int:
+    from genbench.benchmark import split as sp
+
+    spec = sp.recipe(args.split)
+    checksums = Path(args.checksums) if args.checksums else sp.checksum_file(spec.name)
+    if args.action == "build":
+        if not args.out:
+            raise GenbenchError("benchmark build needs --out DIR (a new folder)")
+        out = sp.build_split(spec, Path(args.out), workers=args.workers)
+        print(f"built {spec.dataset_name} in {out}; compare with the official copy: "
+              f"genbench benchmark verify {out} --split {spec.name}")
+        return 0
+    root = Path(args.dataset) if args.dataset else (sp.SHIPPED if spec.name == "mini" else None)
+    if root is None or not root.is_dir():
+        raise GenbenchError(f"benchmark {args.action} needs the split's folder: genbench benchmark {args.action} DIR")
+    if args.action == "checksums":
+        print(f"wrote {sp.write_checksums(root, checksums)}")
+        return 0
+    result = sp.verify_checksums(root, checksums)
+    for label, paths in (("missing", result.missing), ("changed", result.changed), ("not in the split", result.extra)):
+        for rel in paths[:20]:
+            print(f"{label}: {rel}")
+        if len(paths) > 20:
+            print(f"... and {len(paths) - 20} more {label}")
+    if result.ok:
+        print(f"{root}: the official {spec.dataset_name} ({result.checked} files match {checksums.name})")
+        return 0
+    print(f"{root}: NOT the official {spec.dataset_name}: {len(result.missing)} missing, {len(result.changed)} "
+          f"changed, {len(result.extra)} extra of {result.checked} files")
+    return 1
