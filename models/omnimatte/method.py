@@ -1,0 +1,29 @@
+"""`omnimatte[:REMOVAL]`: the layering method, bg and solo videos from a registered removal method."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genbench.methods import LayeringMethod
+from genbench.models.omnimatte.config import OmnimatteConfig
+from genbench.models.omnimatte.optimise import fit_layers
+from genbench.models.omnimatte.sources import DEFAULT_REMOVAL, from_removal, removal_method
+
+
+class Omnimatte(LayeringMethod):
+    """Background = the removal method's clean plate; layer k = the optimiser's fit of solo_k over it.
+
+    removal: a removal method spec (default ``casper``; ``omnimatte:median``, ``omnimatte:flow-propagation``
+    ... for the classical baselines). A missing removal method fails here, before any work.
+    """
+
+    def __init__(self, removal: str = DEFAULT_REMOVAL, config: OmnimatteConfig | None = None) -> None:
+        self.removal = removal or DEFAULT_REMOVAL
+        self.config = config or OmnimatteConfig()
+        self._method = removal_method(self.removal)
+
+    def decompose(self, frames: np.ndarray, masks: dict[int, np.ndarray]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+        """frames (T, H, W, 3) uint8; masks: id -> (T, H, W) bool visible. Returns (bg, {id: (T, H, W, 4) RGBA})."""
+        inputs = from_removal(frames, masks, self._method, source=self.removal)
+        fit = fit_layers(inputs.bg, inputs.solos, inputs.masks, self.config, label=f"omnimatte:{self.removal}")
+        return inputs.bg, fit.layers
