@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from genbench import contract
+from genbench.atomic import atomic_folder
 from genbench.errors import DatasetError
 from genbench.frames import read_video, write_video
 from genbench.records import SceneMeta
@@ -141,20 +142,8 @@ def write_scene(root: Path, scene: Scene, *, overwrite: bool = False) -> Path:
         raise DatasetError(f"{final}: scene exists; pass overwrite=True or delete it first")
     scenes_dir(root).mkdir(parents=True, exist_ok=True)
     remove_partials(root, sid)
-    partial = scenes_dir(root) / f"{contract.PARTIAL_PREFIX}{sid}-{uuid.uuid4().hex[:12]}"
-    try:
-        partial.mkdir()
+    with atomic_folder(final) as partial:
         _write_contents(partial, scene)
-        if final.exists():  # overwrite: move the old folder aside first, then drop it
-            old = scenes_dir(root) / f"{contract.PARTIAL_PREFIX}{sid}-old-{uuid.uuid4().hex[:12]}"
-            final.rename(old)
-            partial.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            partial.rename(final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     return final
 
 

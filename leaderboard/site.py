@@ -10,10 +10,10 @@ metric (inline SVG), and the qualitative strips stored with each entry. Tables a
 from __future__ import annotations
 
 import shutil
-import uuid
 from html import escape
 from pathlib import Path
 
+from genbench.atomic import atomic_folder
 from genbench.benchmark.metrics import HIGHER_IS_BETTER, METRICS
 from genbench.benchmark.results import fmt
 from genbench.benchmark.svg import bar_chart
@@ -178,8 +178,7 @@ def build(board: Path, out: Path) -> Path:
     if out.exists() and not (out / INDEX).is_file() and any(out.iterdir()):
         raise GenbenchError(f"{out}: exists and is not a leaderboard site; choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
-    try:
+    with atomic_folder(out) as tmp:
         (tmp / ASSETS / "strips").mkdir(parents=True)
         (tmp / ASSETS / "style.css").write_text(CSS)
         (tmp / ASSETS / "board.js").write_text(JS)
@@ -193,14 +192,4 @@ def build(board: Path, out: Path) -> Path:
                     shutil.copyfile(src, dest)
                     strip_paths.setdefault(e.id, []).append(f"{ASSETS}/strips/{e.id}/{src.name}")
         (tmp / INDEX).write_text(render_index(entries, strip_paths))
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out / INDEX

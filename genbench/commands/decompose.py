@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import uuid
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from genbench import contract
+from genbench.atomic import atomic_folder
 from genbench.errors import GenbenchError
 
 RESULT_FILE = "decompose.json"
@@ -62,15 +61,6 @@ def _out_folder(out: Path) -> None:
         raise GenbenchError(f"{out} exists and is not a decompose output; pass a new or empty --out folder")
 
 
-def _replace(tmp: Path, out: Path) -> None:
-    """Move the finished `tmp` folder to `out`, replacing an earlier decompose output there."""
-    old = out.with_name(f".old-{out.name}-{uuid.uuid4().hex[:8]}")
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def run(args: argparse.Namespace) -> int:
     from genbench.frames import write_video
     from genbench.models.omnimatte.compose import compose, depth_order, over, psnr
@@ -91,18 +81,13 @@ def run(args: argparse.Namespace) -> int:
     result = {"input": str(Path(args.input)), "masks": args.masks, "method": args.method, "order": order,
               "frames": len(inputs.frames), "size": list(inputs.frames.shape[1:3]), "checks": checks,
               "optimiser": fit.stats}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f"{contract.PARTIAL_PREFIX}{out.name}-{uuid.uuid4().hex[:8]}")
-    try:
+    with atomic_folder(out) as tmp:
         write_video(tmp / contract.BG, inputs.bg)
         for k in order:
             write_video(tmp / contract.LAYERS_DIR / str(k), fit.layers[k])
         (tmp / RESULT_FILE).write_text(json.dumps(result, indent=2) + "\n")
         videos = [inputs.frames, inputs.bg, *(fit.layers[k] for k in order), recomposed]
         write_gif(tmp / PREVIEW_FILE, strip(videos, ["input", "bg", *(f"layer {k}" for k in order), "recomposed"]))
-        _replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     missing = [k for k in sorted(set(np.unique(inputs.visible).tolist()) - {0}) if k not in fit.layers]
     print(f"{out}: bg + {len(order)} layer(s) {order} (back to front) from {inputs.source}, "
           f"{fit.stats['seconds']:.1f} s ({fit.stats.get('seconds_per_layer', 0):.1f} s per layer)")

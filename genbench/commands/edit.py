@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import uuid
 from pathlib import Path
 
 from genbench import contract
+from genbench.atomic import atomic_folder
 from genbench.errors import GenbenchError
 
 FRAMES_DIR = "frames"
@@ -108,19 +107,10 @@ def run(args: argparse.Namespace) -> int:
               "retime": [{"layer": k, "factor": f} for k, f in retimes],
               "insert": {"source": args.insert, "behind": args.behind} if args.insert else None,
               "order": stack.order, "inserted_id": edits.INSERTED}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f"{contract.PARTIAL_PREFIX}{out.name}-{uuid.uuid4().hex[:8]}")
-    try:
+    with atomic_folder(out) as tmp:
         write_video(tmp / FRAMES_DIR, edited)
         (tmp / RESULT_FILE).write_text(json.dumps(record, indent=2) + "\n")
         write_gif(tmp / PREVIEW_FILE, strip([original, edited], ["original", "edited"]))
-        old = out.with_name(f".old-{out.name}-{uuid.uuid4().hex[:8]}")
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     print(f"{out}: {len(edited)} edited frames in {out / FRAMES_DIR}; layers back to front "
           f"{['inserted' if k == edits.INSERTED else k for k in stack.order]}; preview {out / PREVIEW_FILE}")
     return 0

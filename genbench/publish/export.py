@@ -12,9 +12,6 @@ export leaves no half folder, and an existing `out` is replaced only by a comple
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from genbench import contract
+from genbench.atomic import atomic_folder
 from genbench.dataset import read_info, read_manifest
 from genbench.errors import GenbenchError
 from genbench.progress import get_logger, track
@@ -138,23 +136,11 @@ def export(datasets: list[Path], out: Path, *, max_shard_bytes: int = DEFAULT_SH
     if out.exists() and not _replaceable(out):
         raise GenbenchError(f"{out}: exists and is not an earlier `genbench publish` output; choose another --to")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:12]}"
-    try:
-        tmp.mkdir()
+    with atomic_folder(out) as tmp:
         jobs = [(s, shard) for s in sources for shards in s.shards.values() for shard in shards]
         for source, shard in track(jobs, "publish: writing shards", unit="shards"):
             _write_shard(tmp / shard.path, source, shard)
         write_card(tmp, sources, license=license, command=command)
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:12]}"
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     for s in sources:
         log.info("%s: %s", s.config, ", ".join(f"{split} {len(sh)} shard(s)" for split, sh in s.shards.items()))
     return sources
