@@ -195,10 +195,14 @@ class Evaluator:
             return [s.sample_id for s in self.samples]
         return [m.scene_id for m in self.scenes]
 
-    def cache_key(self, spec: str) -> dict[str, Any]:
+    def cache_key(self, spec: str, registry: Registry) -> dict[str, Any]:
+        """What the cached predictions depend on; any change clears the cache (new weights included)."""
+        from genbench.methods import method_fingerprint
+
         s = self.settings
-        return {"method": spec, "task": s.task, "split": s.split, "max_frames": s.max_frames,
-                "dataset_sha256": self.dataset_sha256, "genbench": provenance()["genbench"]}
+        return {"method": spec, "method_fingerprint": method_fingerprint(spec, registry), "task": s.task,
+                "split": s.split, "max_frames": s.max_frames, "dataset_sha256": self.dataset_sha256,
+                "genbench": provenance()["genbench"]}
 
     # -- predict -------------------------------------------------------------------------------------
     def predict(self, spec: str, root: Path, registry: Registry) -> tuple[float, int]:
@@ -207,7 +211,7 @@ class Evaluator:
         Returns (seconds spent inside the method, frames it produced).
         """
         name = method_label(spec)
-        done = open_cache(root, self.cache_key(spec))
+        done = open_cache(root, self.cache_key(spec, registry))
         todo = [i for i in self.item_ids if i not in done]
         if len(todo) < len(self.item_ids):
             log.info("%s: %d of %d predictions cached in %s", name, len(self.item_ids) - len(todo),

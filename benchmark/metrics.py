@@ -55,7 +55,8 @@ PROTOCOL: dict[str, Any] = {
              "window": f"{ssim_mod.WIN}x{ssim_mod.WIN} uniform", "K1": ssim_mod.K1, "K2": ssim_mod.K2,
              "covariance": "sample", "border": "filter radius cropped", "data_range": 1.0},
     "lpips": {"package": "lpips 0.1.4", "net": LPIPS_NET, "version": LPIPS_VERSION, "input_range": "[-1, 1]",
-              "region": "spatial map (bilinear upsampling) averaged over the region"},
+              "region": "spatial map (bilinear upsampling) averaged over the region; AlexNet's receptive field "
+                        "spreads nearby errors, so an unchanged region next to a changed one scores above 0"},
     "empty_region": "NaN, left out of means",
 }
 

@@ -66,6 +66,17 @@ def build_method(spec: str, registry: Registry = METHODS) -> RemovalMethod | Lay
     return cls(argument)
 
 
+def method_fingerprint(spec: str, registry: Registry = METHODS) -> str | None:
+    """What, besides its spec, decides a method's output (e.g. the sha256 of its weights), or None.
+
+    A method class may define ``fingerprint(argument: str | None) -> str`` as a classmethod; it is
+    called without building the method, so a fully cached evaluation never loads a model.
+    """
+    name, sep, argument = spec.partition(":")
+    fingerprint = getattr(registry.get(name.strip()), "fingerprint", None)
+    return fingerprint(argument if sep else None) if callable(fingerprint) else None
+
+
 def split_method_specs(value: str) -> list[str]:
     """``--method a,b,external:CMD`` -> specs. Names split on ',' before the first ':'; the argument
     belongs to the last name, so a command may itself contain commas."""
@@ -84,6 +95,8 @@ for _name, _target in {
     "median": "genbench.baselines.median:TemporalMedian",
     "flow-propagation": "genbench.baselines.flow_propagation:FlowPropagation",
     "mask-alpha": "genbench.baselines.mask_alpha:MaskAlpha",
+    "omnimatte": "genbench.models.omnimatte.method:Omnimatte",
     "external": "genbench.baselines.external:External",
+    "casper": "genbench.models.casper.method:Casper",
 }.items():
     METHODS.register(_name, _target)

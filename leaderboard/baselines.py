@@ -1,4 +1,4 @@
-"""`make leaderboard`: run the built-in baselines (and Casper when it is registered) and submit each.
+"""`make leaderboard`: run the built-in baselines, Casper and omnimatte (when registered) and submit each.
 
 Every method is found through the registry (`genbench.methods.METHODS`), its predictions are made by
 the benchmark's own `Evaluator.predict` (cached under `--runs`), and they enter the board through
@@ -27,7 +27,7 @@ log = get_logger("leaderboard")
 AUTHORS = "genbench baselines"
 URL = "https://github.com/genbench/genbench"
 REMOVAL = ("identity", "cv2-inpaint", "median", "flow-propagation", "casper")
-LAYERING = ("mask-alpha",)
+LAYERING = ("mask-alpha", "omnimatte")  # omnimatte: Casper clean plate and solos + the layer optimiser
 
 
 def enter_baselines(board: Path, data: Path | None = None, runs: Path = Path("leaderboard-runs"), *,

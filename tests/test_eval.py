@@ -371,3 +371,33 @@ def test_every_builtin_baseline_runs_through_genbench_eval(toy_dataset: Path, tm
     assert ext["predictions"]["sha256"] == removal_summary["identity"]["predictions"]["sha256"]
     assert ext["regions"] == removal_summary["identity"]["regions"]
     capsys.readouterr()
+
+
+def test_new_weights_under_the_same_spec_clear_the_prediction_cache(toy_dataset: Path, tmp_path: Path,
+                                                                     scorer: FrameScorer) -> None:
+    """The cache key holds the method's fingerprint (Casper: sha256 of its weights), not only its spec."""
+    from genbench.methods import RemovalMethod
+
+    class Versioned(RemovalMethod):
+        version = "a"
+        calls = 0
+
+        @classmethod
+        def fingerprint(cls, argument: str | None) -> str:
+            return cls.version
+
+        def remove(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
+            type(self).calls += 1
+            return frames
+
+    registry = Registry("method")
+    registry.register("versioned", Versioned)
+    out = tmp_path / "eval"
+    evaluate(["versioned"], toy_dataset, out, EvalSettings(split=SPLIT), registry=registry, scorer=scorer)
+    first = Versioned.calls
+    assert first > 0
+    evaluate(["versioned"], toy_dataset, out, EvalSettings(split=SPLIT), registry=registry, scorer=scorer)
+    assert Versioned.calls == first  # same fingerprint: every prediction cached
+    Versioned.version = "b"  # e.g. a retrained checkpoint in the same folder
+    evaluate(["versioned"], toy_dataset, out, EvalSettings(split=SPLIT), registry=registry, scorer=scorer)
+    assert Versioned.calls == 2 * first

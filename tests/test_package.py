@@ -37,6 +37,12 @@ def test_wheel_maps_folders_into_genbench(tmp_path: Path) -> None:
         assert f"genbench/{name}/__init__.py" in names
     assert "genbench/generators/toy.py" in names
     assert not any(n.startswith("tests/") for n in names)
+    # the data a fresh install needs: the frozen benchmark split with its checksums, the Casper checkpoint
+    from genbench.benchmark.split import SHIPPED, file_digests
+
+    shipped = {f"genbench/benchmark/mini/{rel}" for rel in file_digests(SHIPPED)}
+    assert shipped <= set(names) and "genbench/benchmark/mini.sha256" in names
+    assert any(n.startswith("genbench/models/casper/weights/") for n in names)
 
 
 def test_import_is_light() -> None:

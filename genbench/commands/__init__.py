@@ -115,7 +115,8 @@ def _train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto (cuda when available), cpu, cuda")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
                    help="auto: bf16 on a GPU that has it, else fp32")
-    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1: more only help on cores nothing else uses)")
 
 
 def _decompose(p: argparse.ArgumentParser) -> None:
@@ -232,8 +233,10 @@ COMMANDS: tuple[Command, ...] = (
             "site (index.html + assets/, sortable tables, charts, strips).",
             _leaderboard, "genbench.commands.leaderboard:run", "issue #8 (publishing, leaderboard)"),
     Command("demo", "run what genbench can do now on a small built-in default",
-            "Writes OUT/toy (a small dataset), its validation report and previews, and prints what each step "
-            "did and how long it took.", _demo, "genbench.commands.demo:run"),
+            "Renders two small scenes, validates them, scores the baselines, makes paste pairs, verifies the "
+            "shipped benchmark split, scores Casper on it, submits it to a board and builds the site, then "
+            "decomposes a scene into layers and edits them; prints each command and how long it took.",
+            _demo, "genbench.commands.demo:run"),
 )
 
 BY_NAME = {c.name: c for c in COMMANDS}

@@ -1,9 +1,9 @@
 """`genbench demo`: run the main job end to end on a small built-in default.
 
 Every step is a real `genbench` command, printed as a user would type it and run in this
-process: render -> validate -> eval of the baselines -> paste -> validate. Each issue that
-lands adds its step (Casper, layers, leaderboard page); steps not built yet are listed as
-such, never faked.
+process: render -> validate -> eval of the baselines -> paste -> validate -> verify the shipped
+benchmark split -> eval of Casper on it -> leaderboard submit and site -> omnimatte layers of
+a rendered scene -> an edit. Steps not built yet are listed as such, never faked.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from genbench.errors import GenbenchError
 
 def demo_steps(out: Path) -> list[list[str]]:
     """The commands the demo runs, in order (also what the README shows)."""
-    render, paste = str(out / "render"), str(out / "paste")
+    render, paste, mini = str(out / "render"), str(out / "paste"), out / "eval-mini"
+    layers = str(out / "layers" / "kubric-s0-000000")
     return [
         ["render", "--scenes", "2", "--out", render, "--resolution", "64", "--frames", "8", "--samples", "32"],
         ["validate", render],
@@ -28,6 +29,13 @@ def demo_steps(out: Path) -> list[list[str]]:
         ["paste", "--source", render, "--targets", render, "--count", "2", "--out", paste, "--frames", "8",
          "--shadow"],
         ["validate", paste],
+        ["benchmark", "verify"],
+        ["eval", "--method", "cv2-inpaint,casper", "--out", str(mini)],
+        ["leaderboard", "submit", str(mini / "predictions" / "casper"), "--method", "casper",
+         "--board", str(out / "board")],
+        ["leaderboard", "build", "--board", str(out / "board"), "--out", str(out / "site")],
+        ["decompose", f"{render}/scenes/kubric-s0-000000", "--method", "gt", "--out", layers, "--steps", "100"],
+        ["edit", layers, "--remove", "1", "--out", str(out / "edit-remove")],
     ]
 
 
@@ -51,5 +59,6 @@ def run(args: argparse.Namespace) -> int:
         print("\nnot built yet (each adds its step here when it lands):")
         for issue in pending:
             print(f"    - {issue}")
-    print(f"\nlook at: {out / 'render' / 'scenes'}/*/preview.gif and {out / 'eval' / 'report.html'}")
+    print(f"\nlook at: {out / 'render' / 'scenes'}/*/preview.gif, {out / 'eval-mini' / 'report.html'}, "
+          f"{out / 'site' / 'index.html'} and {out / 'edit-remove'}/preview.gif")
     return 0

@@ -22,6 +22,13 @@ class Omnimatte(LayeringMethod):
         self.config = config or OmnimatteConfig()
         self._method = removal_method(self.removal)
 
+    @classmethod
+    def fingerprint(cls, removal: str | None = None) -> str | None:
+        """The removal method's fingerprint (e.g. Casper's weights): its bg and solos feed every layer."""
+        from genbench.methods import method_fingerprint
+
+        return method_fingerprint(removal or DEFAULT_REMOVAL)
+
     def decompose(self, frames: np.ndarray, masks: dict[int, np.ndarray]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         """frames (T, H, W, 3) uint8; masks: id -> (T, H, W) bool visible. Returns (bg, {id: (T, H, W, 4) RGBA})."""
         inputs = from_removal(frames, masks, self._method, source=self.removal)

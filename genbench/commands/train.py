@@ -1,0 +1,56 @@
+"""`genbench train casper --data DIR[,DIR...] --config NAME --out DIR [--steps N] [--resume]`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from genbench.errors import GenbenchError
+
+
+def _weights(value: str | None, count: int) -> list[float] | None:
+    if value is None:
+        return None
+    try:
+        weights = [float(w) for w in value.split(",")]
+    except ValueError:
+        raise GenbenchError(f"--weights {value!r}: give {count} numbers separated by commas") from None
+    return weights
+
+
+def _val_data(value: str | None) -> Path | None:
+    if value == "none":
+        return None
+    if value is not None:
+        return Path(value)
+    from genbench.benchmark.harness import MINI_SPLIT
+    from genbench.contract import DATASET_FILE
+
+    return MINI_SPLIT if (MINI_SPLIT / DATASET_FILE).is_file() else None
+
+
+def run(args: argparse.Namespace) -> int:
+    from genbench.models.casper.config import get_config
+
+    get_config(args.config)  # an unknown config fails before any data is read
+    data = [Path(d.strip()) for d in args.data.split(",") if d.strip()]
+    for root in data:
+        if not root.is_dir():
+            raise GenbenchError(f"--data {root}: no such folder; make training data with `genbench render`, "
+                                "`genbench paste` or `genbench tripod` first")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    from genbench.models.casper.train import TrainSettings, train
+
+    settings = TrainSettings(data=data, out=Path(args.out), config=args.config, steps=args.steps,
+                             weights=_weights(args.weights, len(data)), split=args.split, seed=args.seed,
+                             batch_size=args.batch_size, learning_rate=args.lr, lr_schedule=args.lr_schedule,
+                             resume=args.resume, device=args.device, precision=args.precision,
+                             checkpoint_every=args.checkpoint_every, val_data=_val_data(args.val_data),
+                             val_every=args.val_every, val_split=args.val_split)
+    out = train(settings)
+    print(f"{out}: Casper ({args.config}) trained to step {settings.steps}; "
+          f"use it with `genbench eval --method casper:{out}`")
+    return 0

@@ -1,0 +1,91 @@
+"""Casper's hyperparameters: one dataclass, three named sizes, saved beside the weights as config.json."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from genbench.errors import GenbenchError
+
+
+@dataclass(frozen=True)
+class CasperConfig:
+    """Everything that fixes the network, the noise schedule and the training window.
+
+    channels: feature width per U-Net level (the spatial size halves between levels, so the
+    network's stride is 2 ** (len(channels) - 1)); blocks: residual blocks per level;
+    attention_heads: heads of the space-time attention at the lowest level (0: none);
+    prefill: what the residual is added to (`prefill` module);
+    frames, crop: the training window (T frames of crop x crop pixels), also the inference window.
+    """
+
+    name: str = "tiny"
+    channels: tuple[int, ...] = (16, 32, 64, 64)
+    blocks: int = 1
+    attention_heads: int = 2
+    prefill: str = "cv2"  # "cv2": also condition on, and predict a residual over, an OpenCV-inpainted clip
+    temporal_kernel: int = 3
+    time_embed_dim: int = 64
+    frames: int = 8
+    crop: int = 32
+    # noise schedule (diffusers DDPMScheduler for training, DDIMScheduler for sampling)
+    train_timesteps: int = 1000
+    beta_schedule: str = "squaredcos_cap_v2"
+    sample_steps: int = 4
+    # inference: outside the remove region, output pixels within `snap` levels of the input are set to the input
+    snap: int = 0
+    # loss: changed pixels (input != target, or the remove region) weigh `change_weight` times more
+    change_weight: float = 4.0
+    # optimisation defaults (the train command may override them)
+    batch_size: int = 4
+    learning_rate: float = 1e-3
+    ema_decay: float = 0.999
+    extra: dict[str, Any] = field(default_factory=dict)  # free-form notes kept with the checkpoint
+
+    def __post_init__(self) -> None:
+        if not self.channels or any(c < 4 for c in self.channels):
+            raise GenbenchError(f"config {self.name!r}: channels must be a non-empty list of widths >= 4")
+        if self.crop % self.stride:
+            raise GenbenchError(f"config {self.name!r}: crop {self.crop} is not a multiple of the stride {self.stride}")
+        if self.prefill not in ("none", "cv2"):
+            raise GenbenchError(f"config {self.name!r}: prefill must be 'none' or 'cv2', got {self.prefill!r}")
+        if self.frames < 1 or self.sample_steps < 1 or self.blocks < 1:
+            raise GenbenchError(f"config {self.name!r}: frames, sample_steps and blocks must be >= 1")
+
+    @property
+    def stride(self) -> int:
+        return 2 ** (len(self.channels) - 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["channels"] = list(self.channels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CasperConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise GenbenchError(f"config.json has unknown fields {unknown}; it was written by a newer genbench")
+        d = dict(d)
+        if "channels" in d:
+            d["channels"] = tuple(d["channels"])
+        return cls(**d)
+
+
+CONFIGS: dict[str, CasperConfig] = {
+    # a 2-core CPU trains this in under an hour on 32x32 crops of 64x64 clips (the shipped checkpoint)
+    "tiny": CasperConfig(sample_steps=2, snap=3),  # inference settings chosen on a validation split
+    # a laptop CPU or a small GPU
+    "small": CasperConfig(name="small", channels=(32, 64, 128, 128), blocks=2, attention_heads=4,
+                          time_embed_dim=128, batch_size=8, learning_rate=5e-4),
+    # a GPU: 256x256 crops, 16-frame windows
+    "base": CasperConfig(name="base", channels=(64, 128, 256, 384, 384), blocks=2, attention_heads=8,
+                         time_embed_dim=256, frames=16, crop=256, batch_size=8, learning_rate=2e-4),
+}
+
+
+def get_config(name: str) -> CasperConfig:
+    if name not in CONFIGS:
+        raise GenbenchError(f"unknown Casper config {name!r}; use one of {', '.join(CONFIGS)}")
+    return CONFIGS[name]

@@ -1,0 +1,145 @@
+"""Sampling: few-step deterministic DDIM over sliding temporal windows, at any frame size.
+
+A clip longer than the window (``config.frames``) is cut into overlapping windows that are
+sampled as one batch and blended with triangular weights (a frame counts most in the window
+where it is central). Frames are padded (edge replicate) to a multiple of the network's stride
+and cropped back. The starting noise is drawn once for the whole clip from a generator seeded
+with `seed`, so the same inputs and seed give the same bytes. The preserve region (trimask 255)
+is copied from the input after sampling when `copy_preserve` is set (the default): the model's
+output there is close to the input but not bit-exact, and the trimask says those pixels must not change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from diffusers import DDIMScheduler, DDPMScheduler
+from torch.nn import functional as F
+
+from genbench.contract import TRIMASK_PRESERVE, TRIMASK_REMOVE
+from genbench.models.casper.config import CasperConfig
+from genbench.models.casper.model import CasperNet
+from genbench.models.casper.prefill import prefill
+
+
+def training_scheduler(config: CasperConfig) -> DDPMScheduler:
+    """The forward (noising) process: x0 ("sample") prediction, cosine betas."""
+    return DDPMScheduler(num_train_timesteps=config.train_timesteps, beta_schedule=config.beta_schedule,
+                         prediction_type="sample", clip_sample=True)
+
+
+def sampling_scheduler(config: CasperConfig) -> DDIMScheduler:
+    """DDIM with trailing timesteps, so even 1 step starts from pure noise (t = T - 1) and ends at x0."""
+    return DDIMScheduler(num_train_timesteps=config.train_timesteps, beta_schedule=config.beta_schedule,
+                         prediction_type="sample", clip_sample=True, set_alpha_to_one=True,
+                         timestep_spacing="trailing")
+
+
+def encode_video(frames: np.ndarray) -> torch.Tensor:
+    """(T, H, W, 3) uint8 -> (3, T, H, W) float32 in [-1, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(frames)).permute(3, 0, 1, 2).float().div(127.5).sub(1.0)
+
+
+def encode_trimask(trimask: np.ndarray) -> torch.Tensor:
+    """(T, H, W) uint8 in {0, 128, 255} -> (2, T, H, W) float32: remove mask, preserve mask."""
+    tri = torch.from_numpy(np.ascontiguousarray(trimask))
+    return torch.stack([(tri == TRIMASK_REMOVE), (tri == TRIMASK_PRESERVE)]).float()
+
+
+def decode_video(x: torch.Tensor) -> np.ndarray:
+    """(3, T, H, W) float in [-1, 1] -> (T, H, W, 3) uint8."""
+    x = ((x.float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
+    return x.permute(1, 2, 3, 0).cpu().numpy()
+
+
+def window_starts(length: int, window: int, overlap: int) -> list[int]:
+    """First frame of each window covering `length` frames; the last window ends at the last frame."""
+    if length <= window:
+        return [0]
+    hop = max(1, window - overlap)
+    starts = list(range(0, length - window + 1, hop))
+    if starts[-1] != length - window:
+        starts.append(length - window)
+    return starts
+
+
+def blend_weights(window: int) -> torch.Tensor:
+    """(window,) triangular weights, highest in the middle, never 0."""
+    i = torch.arange(window, dtype=torch.float32)
+    return torch.minimum(i + 1, window - i)
+
+
+@dataclass
+class CasperPipeline:
+    """remove(frames, trimask) with a trained CasperNet.
+
+    steps: DDIM steps (default: the config's sample_steps); window, overlap: temporal windows in
+    frames (default: the training length and half of it); snap: outside the remove region, pixels
+    the model changed by at most this many levels (any channel) keep the input's value (default:
+    the config's); batch: windows per forward pass.
+    """
+
+    model: CasperNet
+    steps: int | None = None
+    seed: int = 0
+    window: int | None = None
+    overlap: int | None = None
+    copy_preserve: bool = True
+    snap: int | None = None
+    batch: int = 8
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @torch.no_grad()
+    def __call__(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
+        """frames (T, H, W, 3) uint8, trimask (T, H, W) uint8 -> (T, H, W, 3) uint8."""
+        cfg = self.model.config
+        t, h, w = trimask.shape
+        window = min(self.window or cfg.frames, t)
+        overlap = self.overlap if self.overlap is not None else window // 2
+        stride = cfg.stride
+        pad = (0, (-w) % stride, 0, (-h) % stride)  # F.pad order: W then H
+        video = F.pad(encode_video(frames), pad, mode="replicate")
+        tri = F.pad(encode_trimask(trimask), pad, mode="replicate")
+        filled = F.pad(encode_video(prefill(frames, trimask, cfg.prefill)), pad, mode="replicate")
+        generator = torch.Generator("cpu").manual_seed(self.seed)
+        noise = torch.randn(video.shape, generator=generator)
+        starts = window_starts(t, window, overlap)
+        weights = blend_weights(window)
+        total = torch.zeros_like(video)
+        norm = torch.zeros(t)
+        for i in range(0, len(starts), self.batch):
+            chunk = starts[i:i + self.batch]
+            out = self._sample(*(torch.stack([x[:, s:s + window] for s in chunk])
+                                 for x in (video, tri, filled, noise)))
+            for s, clip in zip(chunk, out, strict=True):
+                total[:, s:s + window] += clip.cpu() * weights[None, :, None, None]
+                norm[s:s + window] += weights
+        result = decode_video((total / norm[None, :, None, None])[:, :, :h, :w])
+        snap = cfg.snap if self.snap is None else self.snap
+        if snap > 0:  # the network's small residuals where nothing changes are its regression noise
+            near = np.abs(result.astype(np.int16) - frames).max(axis=-1) <= snap
+            near &= trimask != TRIMASK_REMOVE
+            result[near] = frames[near]
+        if self.copy_preserve:
+            keep = trimask == TRIMASK_PRESERVE
+            result[keep] = frames[keep]
+        return result
+
+    def _sample(self, video: torch.Tensor, tri: torch.Tensor, filled: torch.Tensor,
+                noise: torch.Tensor) -> torch.Tensor:
+        """DDIM from `noise` to x0 for a batch of windows; all (B, C, T, H, W); returns (B, 3, T, H, W)."""
+        scheduler = sampling_scheduler(self.model.config)
+        scheduler.set_timesteps(self.steps or self.model.config.sample_steps)
+        dev = self.device
+        video, tri, filled, x = video.to(dev), tri.to(dev), filled.to(dev), noise.to(dev)
+        x0 = x
+        for step in scheduler.timesteps:
+            timesteps = torch.full((x.shape[0],), int(step), device=dev, dtype=torch.long)
+            x0 = self.model(x, video, tri, timesteps, filled).clamp(-1, 1)
+            x = scheduler.step(x0, step, x, eta=0.0).prev_sample
+        return x0

@@ -1,0 +1,189 @@
+"""Casper: the model, training (loss goes down, resume is exact), checkpoints and inference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from genbench.benchmark.items import load_removal, removal_samples
+from genbench.contract import TRIMASK_PRESERVE
+from genbench.methods import build_method
+from genbench.models.casper.checkpoint import from_pretrained, read_config, save_pretrained
+from genbench.models.casper.config import CONFIGS, CasperConfig
+from genbench.models.casper.data import make_batch, open_sources
+from genbench.models.casper.method import torch_threads
+from genbench.models.casper.model import CasperNet
+from genbench.models.casper.pipeline import CasperPipeline, training_scheduler, window_starts
+from genbench.models.casper.train import Trainer, TrainSettings
+
+MICRO = CasperConfig(name="micro", channels=(8, 16), attention_heads=2, time_embed_dim=16, frames=4, crop=16,
+                     batch_size=2, learning_rate=3e-3, prefill="none")
+MICRO_CV2 = replace(MICRO, name="micro-cv2", prefill="cv2")
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """One CPU thread (fast on a shared machine), restored after each test."""
+    with torch_threads(1):
+        yield
+
+
+def _settings(data: Path, out: Path, steps: int, **kw: object) -> TrainSettings:
+    kw.setdefault("config", MICRO)
+    return TrainSettings(data=[data], out=out, steps=steps, warmup=0, checkpoint_every=0, checkpoint_minutes=1e9,
+                         log_every=0, **kw)
+
+
+def _clip(root: Path) -> tuple[np.ndarray, np.ndarray]:
+    item = load_removal(root, removal_samples(root, "train")[0], None, target=False)
+    return item.frames, item.trimask
+
+
+def test_untrained_model_is_the_identity() -> None:
+    torch.manual_seed(0)
+    model = CasperNet(MICRO)
+    video = torch.rand(2, 3, 5, 16, 32) * 2 - 1
+    out = model(torch.randn_like(video), video, torch.zeros(2, 2, 5, 16, 32), torch.tensor([3, 999]))
+    assert out.shape == video.shape and torch.equal(out, video)
+    with pytest.raises(ValueError, match="multiples of 2"):
+        model(video[..., :15], video[..., :15], torch.zeros(2, 2, 5, 16, 31)[..., :15], torch.tensor([0, 0]))
+
+
+def test_untrained_prefill_model_is_the_cv2_baseline(toy_dataset: Path) -> None:
+    frames, trimask = _clip(toy_dataset)
+    out = CasperPipeline(CasperNet(MICRO_CV2).eval(), steps=2)(frames, trimask)
+    assert np.array_equal(out, build_method("cv2-inpaint").remove(frames, trimask))
+    with pytest.raises(ValueError, match="needs the pre-filled clip"):
+        x = torch.zeros(1, 3, 2, 16, 16)
+        CasperNet(MICRO_CV2)(x, x, torch.zeros(1, 2, 2, 16, 16), torch.tensor([0]))
+
+
+def test_configs_scale_and_round_trip() -> None:
+    sizes = {name: sum(p.numel() for p in CasperNet(c).parameters()) for name, c in CONFIGS.items()
+             if name != "base"}
+    assert sizes["tiny"] < sizes["small"]
+    for config in CONFIGS.values():
+        assert CasperConfig.from_dict(config.to_dict()) == config
+
+
+def test_training_reduces_the_loss(toy_dataset: Path, tmp_path: Path) -> None:
+    """The weighted x0 loss on a fixed held-out batch drops after 25 steps on the toy data."""
+    trainer = Trainer(_settings(toy_dataset, tmp_path / "ck", 25))
+    batch = make_batch(open_sources([toy_dataset], None, "val", MICRO.prefill), 4, MICRO.frames, MICRO.crop,
+                       np.random.default_rng(123), MICRO.change_weight)
+    gen = torch.Generator().manual_seed(5)
+    noise = torch.randn(batch["target"].shape, generator=gen)
+    t = torch.tensor([50, 300, 600, 900])
+    noisy = training_scheduler(MICRO).add_noise(batch["target"], noise, t)
+
+    def held_out_loss() -> float:
+        with torch.no_grad():
+            pred = trainer.model(noisy, batch["video"], batch["trimask"], t)
+        w = batch["weight"]
+        return float((w * (pred - batch["target"]) ** 2).sum() / (w.sum() * 3))
+
+    before = held_out_loss()
+    trainer.run()
+    after = held_out_loss()
+    assert after < 0.7 * before, (before, after)
+    assert np.mean(trainer.losses[-5:]) < np.mean(trainer.losses[:5])
+
+
+def test_resume_repeats_an_uninterrupted_run_exactly(toy_dataset: Path, tmp_path: Path) -> None:
+    straight = Trainer(_settings(toy_dataset, tmp_path / "a", 6, config=MICRO_CV2))
+    straight.run()
+    first = Trainer(_settings(toy_dataset, tmp_path / "b", 3, config=MICRO_CV2))
+    first.run()
+    resumed = Trainer(_settings(toy_dataset, tmp_path / "b", 6, config=MICRO_CV2, resume=True))
+    assert resumed.step == 3
+    resumed.run()
+    assert resumed.losses == straight.losses
+    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+    for a, b in zip(straight.ema.shadow_params, resumed.ema.shadow_params, strict=True):
+        assert torch.equal(a, b)
+    # the saved model is the EMA, and it loads back bit for bit
+    loaded = from_pretrained(tmp_path / "b")
+    for a, b in zip(straight.ema.shadow_params, loaded.parameters(), strict=True):
+        assert torch.equal(a, b)
+    config, info = read_config(tmp_path / "b")
+    assert config == MICRO_CV2 and info["step"] == 6
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    torch.manual_seed(1)
+    model = CasperNet(MICRO)
+    for p in model.parameters():
+        torch.nn.init.normal_(p)
+    loaded = from_pretrained(save_pretrained(model, tmp_path / "m"))
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values(),
+                                                 strict=True))
+    half = from_pretrained(save_pretrained(model, tmp_path / "h", dtype=torch.float16))
+    assert all(torch.equal(a.half().float(), b) for a, b in zip(model.state_dict().values(),
+                                                                half.state_dict().values(), strict=True))
+
+
+def test_window_starts_cover_the_clip() -> None:
+    assert window_starts(5, 8, 4) == [0]
+    assert window_starts(8, 8, 4) == [0]
+    assert window_starts(11, 8, 4) == [0, 3]
+    assert window_starts(20, 8, 4) == [0, 4, 8, 12]
+
+
+def test_inference_keeps_shape_and_preserve_region(toy_dataset: Path) -> None:
+    """Any size (not a multiple of the stride), more frames than the window, deterministic bytes."""
+    torch.manual_seed(2)
+    model = CasperNet(MICRO_CV2).eval()
+    for p in model.conv_out.parameters():  # a model that changes every pixel
+        torch.nn.init.normal_(p, std=0.1)
+    frames, trimask = _clip(toy_dataset)
+    frames = np.concatenate([frames, frames[::-1], frames])[:, :31, :29]  # 12 frames, 31x29
+    trimask = np.concatenate([trimask, trimask[::-1], trimask])[:, :31, :29]
+    assert (trimask == TRIMASK_PRESERVE).any()
+    out = CasperPipeline(model, steps=2, seed=3)(frames, trimask)
+    assert out.shape == frames.shape and out.dtype == np.uint8
+    keep = trimask == TRIMASK_PRESERVE
+    assert np.array_equal(out[keep], frames[keep])
+    assert not np.array_equal(out[~keep], frames[~keep])
+    assert np.array_equal(out, CasperPipeline(model, steps=2, seed=3)(frames, trimask))
+    raw = CasperPipeline(model, steps=2, seed=3, copy_preserve=False)(frames, trimask)
+    assert not np.array_equal(raw[keep], frames[keep])
+    snapped = CasperPipeline(model, steps=2, seed=3, snap=255)(frames, trimask)  # only the remove region changes
+    outside = trimask != 0
+    assert np.array_equal(snapped[outside], frames[outside]) and np.array_equal(snapped[~outside], out[~outside])
+
+
+def test_shipped_checkpoint_runs_with_no_flags(toy_dataset: Path, tmp_path: Path) -> None:
+    frames, trimask = _clip(toy_dataset)
+    method = build_method("casper")
+    out = method.remove(frames, trimask)
+    assert out.shape == frames.shape
+    keep = trimask == TRIMASK_PRESERVE
+    assert np.array_equal(out[keep], frames[keep])
+    save_pretrained(CasperNet(MICRO), tmp_path / "other")
+    other = build_method(f"casper:{tmp_path / 'other'}")
+    assert np.array_equal(other.remove(frames, trimask), frames)  # untrained = identity
+
+
+def test_shipped_checkpoint_removes_shadows_that_cv2_leaves() -> None:
+    """On Kubric clips of the benchmark split, the effect region (shadow, reflection) comes out closer to
+    the ground truth than with cv2-inpaint, which leaves it untouched."""
+    from genbench.benchmark.harness import default_data
+    from genbench.benchmark.regions import removal_regions
+
+    root = default_data()
+    samples = [s for s in removal_samples(root, "test") if s.generator == "kubric"][:6]
+    casper, cv2 = build_method("casper"), build_method("cv2-inpaint")
+    errors = {"casper": [], "cv2": []}
+    for sample in samples:
+        item = load_removal(root, sample, None)
+        effect = removal_regions(item.frames, item.target, item.trimask, item.tolerance)["effect"]
+        for name, method in (("casper", casper), ("cv2", cv2)):
+            out = method.remove(item.frames, item.trimask).astype(np.float64)
+            errors[name].append(((out - item.target)[effect] ** 2).sum())
+    assert sum(errors["casper"]) < 0.8 * sum(errors["cv2"]), errors

@@ -1,0 +1,82 @@
+"""`genbench train casper`: a short run end to end, and its error paths (one line, exit 1, nothing written)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from genbench.cli import main
+from genbench.models.casper.method import torch_threads
+
+GENBENCH = str(Path(sys.executable).with_name("genbench"))
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """One CPU thread (fast on a shared machine), restored after each test."""
+    with torch_threads(1):
+        yield
+
+
+def _fails(argv: list[str], capsys: pytest.CaptureFixture[str], message: str) -> None:
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("genbench train: error:") and message in err[0], err
+
+
+def test_missing_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _fails(["train", "casper", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "ck")], capsys,
+           "no such folder")
+    assert not (tmp_path / "ck").exists()
+
+
+def test_not_a_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _fails(["train", "casper", "--data", str(tmp_path), "--out", str(tmp_path / "ck")], capsys,
+           "not a genbench dataset")
+    assert not (tmp_path / "ck").exists()
+
+
+def test_unknown_config(toy_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _fails(["train", "casper", "--data", str(toy_dataset), "--config", "huge", "--out", str(tmp_path / "ck")],
+           capsys, "unknown Casper config 'huge'; use one of tiny, small, base")
+    assert not (tmp_path / "ck").exists()
+
+
+def test_bad_weights_and_split(toy_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["train", "casper", "--data", str(toy_dataset), "--out", str(tmp_path / "ck"), "--val-data", "none"]
+    _fails([*base, "--weights", "1,2"], capsys, "--weights needs 1 non-negative numbers")
+    _fails([*base, "--weights", "x"], capsys, "--weights 'x': give 1 numbers")
+    _fails([*base, "--split", "test"], capsys, "no samples in split 'test'")
+    _fails([*base, "--val-data", str(toy_dataset), "--val-split", "nope"], capsys, "no samples in split 'nope'")
+    _fails([*base, "--resume"], capsys, "no training state to resume")
+    assert not (tmp_path / "ck").exists()
+
+
+def test_train_from_the_command_line(toy_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ck = tmp_path / "ck"
+    argv = ["train", "casper", "--data", str(toy_dataset), "--out", str(ck), "--steps", "2", "--batch-size", "1",
+            "--val-data", str(toy_dataset), "--val-split", "val"]
+    assert main(argv) == 0
+    assert f"use it with `genbench eval --method casper:{ck}`" in capsys.readouterr().out
+    config = json.loads((ck / "config.json").read_text())
+    assert config["config"]["name"] == "tiny" and config["training"]["step"] == 2
+    assert set(config["training"]["validation"]["regions"]) == {"full", "object", "effect", "preserve"}
+    assert len((ck / "validation.jsonl").read_text().splitlines()) == 1
+    before = (ck / "model.safetensors").read_bytes()
+    # a second run into the same folder without --resume is refused and changes nothing
+    _fails(argv, capsys, "pass --resume")
+    assert (ck / "model.safetensors").read_bytes() == before
+    # resuming with another config is refused; to the step it already reached trains nothing
+    _fails([*argv, "--resume", "--config", "small"], capsys, "pass --config tiny")
+    assert main([*argv, "--resume", "--val-data", "none"]) == 0
+    assert (ck / "model.safetensors").read_bytes() == before
+
+
+def test_train_help_runs_as_a_program() -> None:
+    result = subprocess.run([GENBENCH, "train", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "--resume" in result.stdout and "--weights" in result.stdout
