@@ -16,10 +16,10 @@ from genbench.methods import build_method
 from genbench.models.casper.checkpoint import from_pretrained, read_config, save_pretrained
 from genbench.models.casper.config import CONFIGS, CasperConfig
 from genbench.models.casper.data import make_batch, open_sources
-from genbench.models.casper.method import torch_threads
 from genbench.models.casper.model import CasperNet
 from genbench.models.casper.pipeline import CasperPipeline, training_scheduler, window_starts
 from genbench.models.casper.train import Trainer, TrainSettings
+from genbench.models.threads import torch_threads
 
 MICRO = CasperConfig(name="micro", channels=(8, 16), attention_heads=2, time_embed_dim=16, frames=4, crop=16,
                      batch_size=2, learning_rate=3e-3, prefill="none")

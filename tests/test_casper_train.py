@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from genbench.cli import main
-from genbench.models.casper.method import torch_threads
+from genbench.models.threads import torch_threads
 
 GENBENCH = str(Path(sys.executable).with_name("genbench"))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +9,7 @@ import numpy as np
 from genbench.baselines.common import check_removal_inputs
 from genbench.errors import GenbenchError
 from genbench.methods import RemovalMethod
+from genbench.models.threads import torch_threads
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"  # the reference checkpoint shipped with the package
 
@@ -57,21 +56,3 @@ class Casper(RemovalMethod):
         check_removal_inputs(frames, trimask)
         with torch_threads(self.threads):
             return self.pipeline(frames, trimask)
-
-
-@contextmanager
-def torch_threads(count: int | None) -> Iterator[None]:
-    """Run the block with torch's CPU thread pool at `count` threads (None: unchanged), then restore it.
-
-    The reference models are small: a second thread gains little, and on a machine whose cores are
-    busy with other work it costs a lot (measured: 6 benchmark clips in 2.8 s with 1 thread, 39 s
-    with 2 while another job held a core)."""
-    import torch
-
-    before = torch.get_num_threads()
-    if count:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

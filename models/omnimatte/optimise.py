@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +21,7 @@ from genbench.errors import GenbenchError
 from genbench.models.omnimatte import losses
 from genbench.models.omnimatte.config import OmnimatteConfig
 from genbench.models.omnimatte.unet import LayerUNet, prior_logits
+from genbench.models.threads import torch_threads
 from genbench.progress import make_progress
 
 
@@ -32,18 +31,6 @@ class FitResult:
 
     layers: dict[int, np.ndarray]
     stats: dict[str, Any] = field(default_factory=dict)
-
-
-@contextmanager
-def torch_threads(count: int | None) -> Iterator[None]:
-    """Run the block with torch's intra-op thread count set to `count` (None: unchanged)."""
-    before = torch.get_num_threads()
-    if count:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _to_tensor(video: np.ndarray) -> torch.Tensor:
