@@ -15,3 +15,10 @@ class NotBuiltYet(GenbenchError):
 
 class DatasetError(GenbenchError):
     """A dataset folder does not follow the data contract."""
+
+
+def require_all(checks: list[tuple[bool, str]]) -> None:
+    """Raise GenbenchError with the message of the first failed (condition, message) check."""
+    for ok, message in checks:
+        if not ok:
+            raise GenbenchError(message)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from genbench.errors import GenbenchError
+from genbench.errors import GenbenchError, require_all
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,7 @@ class RenderSettings:
             (self.targets is None or self.targets >= 1, f"--targets must be >= 1, got {self.targets}"),
             (self.effect_blur % 2 == 1, f"effect_blur must be odd, got {self.effect_blur}"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise GenbenchError(message)
+        require_all(checks)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

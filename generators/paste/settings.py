@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from genbench.errors import GenbenchError
+from genbench.errors import require_all
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,7 @@ class PasteSettings:
             (0 < self.scale_range[0] <= self.scale_range[1], f"scale_range must be 0 < lo <= hi, got "
                                                               f"{self.scale_range}"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise GenbenchError(message)
+        require_all(checks)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

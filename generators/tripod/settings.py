@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from genbench.errors import GenbenchError
+from genbench.errors import require_all
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,7 @@ class TripodSettings:
             (self.iterations >= 1, f"iterations must be >= 1, got {self.iterations}"),
             (self.min_clean >= 1, f"min_clean must be >= 1, got {self.min_clean}"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise GenbenchError(message)
+        require_all(checks)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from genbench.errors import GenbenchError
+from genbench.errors import require_all
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,7 @@ class OmnimatteConfig:
             (self.frames_per_step >= 1, f"frames_per_step must be >= 1, got {self.frames_per_step}"),
             (self.channels >= 4 and self.depth >= 1, "the U-Net needs channels >= 4 and depth >= 1"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise GenbenchError(message)
+        require_all(checks)
 
     @property
     def coarse_steps(self) -> int:
