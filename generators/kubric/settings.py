@@ -7,10 +7,11 @@ Runtime choices that do not change a pixel (workers, threads, executor) are not 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from genbench.errors import GenbenchError, require_all
+from genbench.jsonable import dataclass_from_json, dataclass_to_json
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,11 @@ class RenderSettings:
         require_all(checks)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dataclass_to_json(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RenderSettings:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return dataclass_from_json(cls, data)
 
 
 PRESETS: dict[str, RenderSettings] = {

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from genbench.errors import require_all
+from genbench.jsonable import dataclass_from_json, dataclass_to_json
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,8 @@ class PasteSettings:
         require_all(checks)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["scale_range"] = list(self.scale_range)
-        return data
+        return dataclass_to_json(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PasteSettings:
-        names = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        if "scale_range" in values:
-            values["scale_range"] = tuple(values["scale_range"])
-        return cls(**values)
+        return dataclass_from_json(cls, data)

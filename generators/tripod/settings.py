@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from genbench.errors import require_all
+from genbench.jsonable import dataclass_from_json, dataclass_to_json
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,8 @@ class TripodSettings:
         require_all(checks)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["shadow_ratio"] = list(self.shadow_ratio)
-        return data
+        return dataclass_to_json(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TripodSettings:
-        names = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        if "shadow_ratio" in values:
-            values["shadow_ratio"] = tuple(values["shadow_ratio"])
-        return cls(**values)
+        return dataclass_from_json(cls, data)

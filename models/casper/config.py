@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from genbench.errors import GenbenchError
+from genbench.jsonable import dataclass_from_json, dataclass_to_json
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,7 @@ class CasperConfig:
         return 2 ** (len(self.channels) - 1)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["channels"] = list(self.channels)
-        return d
+        return dataclass_to_json(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CasperConfig:
@@ -67,10 +66,7 @@ class CasperConfig:
         unknown = sorted(set(d) - known)
         if unknown:
             raise GenbenchError(f"config.json has unknown fields {unknown}; it was written by a newer genbench")
-        d = dict(d)
-        if "channels" in d:
-            d["channels"] = tuple(d["channels"])
-        return cls(**d)
+        return dataclass_from_json(cls, d)
 
 
 CONFIGS: dict[str, CasperConfig] = {
