@@ -15,8 +15,8 @@ bits between CPUs, so a rebuild is documented but never assumed byte-equal. `wri
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,6 +32,8 @@ from genbench.scene import list_scene_ids, read_meta, scene_dir, write_json
 log = get_logger("benchmark")
 HERE = Path(__file__).resolve().parent
 CHECKSUM_SUFFIX = ".sha256"
+RECIPE_FILE = "recipe.json"
+PREVIEW_FILE = "preview.gif"  # generators.kubric.preview writes it; for people, not scored
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,8 @@ SPLITS: dict[str, SplitRecipe] = {
     "mini": SplitRecipe(name="mini", version="1", kubric_seed=2025, kubric_scenes=6, resolution=64, frames=8,
                         samples=32, aux_seed=2026, aux_scenes=6, paste_scenes=2, tripod_plate_frames=6),
     # built by `genbench benchmark build --split full`, published as a dataset
-    "full": SplitRecipe(name="full", version="1", kubric_seed=2025, kubric_scenes=60, resolution=128, frames=24,
-                        samples=64, aux_seed=2026, aux_scenes=24, paste_scenes=20, tripod_plate_frames=12),
+    "full": SplitRecipe(name="full", version="1", kubric_seed=2025, kubric_scenes=40, resolution=128, frames=24,
+                        samples=32, aux_seed=2026, aux_scenes=16, paste_scenes=12, tripod_plate_frames=8),
 }
 SHIPPED = HERE / "mini"
 
@@ -118,41 +120,77 @@ def _merge(parts: list[Path], root: Path) -> None:
             write_json(target / contract.META_FILE, meta.to_dict())
 
 
+def work_folder(out: Path) -> Path:
+    """Where `build_split` keeps its parts until the split is whole: kept when a build is interrupted."""
+    out = Path(out)
+    return out.parent / f".{out.name}.build"
+
+
+def _claim_work_folder(work: Path, spec: SplitRecipe) -> None:
+    """Create the work folder, or resume one left by an interrupted build of the same recipe."""
+    stamp = work / RECIPE_FILE
+    if work.exists():
+        if not stamp.is_file():
+            raise GenbenchError(f"{work} exists but is not a benchmark build folder; move it away and run again")
+        if json.loads(stamp.read_text()) != asdict(spec):
+            raise GenbenchError(f"{work} holds an interrupted build of another recipe; delete it to start over")
+        log.info("resuming the interrupted build in %s", work)
+        return
+    work.mkdir(parents=True)
+    write_json(stamp, asdict(spec))
+
+
 def build_split(spec: SplitRecipe, out: Path, *, workers: int = 1) -> Path:
-    """Build the split `spec` describes into `out` (which must not exist). Work happens in a
-    sibling temporary folder and `out` appears only when the split is complete."""
+    """Build the split `spec` describes into `out` (which must not exist). The parts are made in a
+    sibling work folder (`work_folder(out)`) and `out` appears only when the split is complete. The
+    generators skip finished scenes, so running the same build again after an interruption resumes it."""
     out = Path(out)
     if out.exists():
         raise GenbenchError(f"{out} already exists; choose a new --out (a split is built whole, never over files)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{out.name}-build-", dir=out.parent) as tmp:
-        work = Path(tmp)
-        kubric, aux, paste, tripod = (work / p for p in ("kubric", "aux", "paste", "tripod"))
-        parallel = ["--workers", str(workers)]
-        _genbench(spec.render_args(spec.kubric_seed, spec.kubric_scenes, kubric) + parallel)
-        _genbench(spec.render_args(spec.aux_seed, spec.aux_scenes, aux) + parallel)
-        _genbench(["paste", "--source", str(aux), "--targets", str(aux), "--count", str(spec.paste_scenes),
-                   "--out", str(paste), "--seed", str(spec.kubric_seed), "--frames", str(spec.frames), "--shadow"])
-        footage = tripod_footage(aux, work / "footage", spec.tripod_plate_frames)
-        parts = [kubric, paste]
-        if footage:
-            _genbench(["tripod", *map(str, footage), "--out", str(tripod), "--window", str(spec.frames)])
-            parts.append(tripod)
-        else:
-            log.warning("no static-camera scene in the auxiliary render: the split has no tripod part")
-        merged = work / "merged"
-        (merged / contract.SCENES_DIR).mkdir(parents=True)
-        _merge(parts, merged)
-        finalize(merged, name=spec.dataset_name, generator="benchmark", settings={"recipe": asdict(spec)})
-        merged.rename(out)
+    work = work_folder(out)
+    _claim_work_folder(work, spec)
+    kubric, aux, paste, tripod = (work / p for p in ("kubric", "aux", "paste", "tripod"))
+    parallel = ["--workers", str(workers)]
+    _genbench(spec.render_args(spec.kubric_seed, spec.kubric_scenes, kubric) + parallel)
+    _genbench(spec.render_args(spec.aux_seed, spec.aux_scenes, aux) + parallel)
+    _genbench(["paste", "--source", str(aux), "--targets", str(aux), "--count", str(spec.paste_scenes),
+               "--out", str(paste), "--seed", str(spec.kubric_seed), "--frames", str(spec.frames), "--shadow"])
+    footage = tripod_footage(aux, work / "footage", spec.tripod_plate_frames)
+    parts = [kubric, paste]
+    if footage:
+        _genbench(["tripod", *map(str, footage), "--out", str(tripod), "--window", str(spec.frames)])
+        parts.append(tripod)
+    else:
+        log.warning("no static-camera scene in the auxiliary render: the split has no tripod part")
+    merged = work / "merged"
+    if merged.exists():  # an interrupted merge: cheap to redo
+        shutil.rmtree(merged)
+    (merged / contract.SCENES_DIR).mkdir(parents=True)
+    _merge(parts, merged)
+    finalize(merged, name=spec.dataset_name, generator="benchmark", settings={"recipe": asdict(spec)})
+    merged.rename(out)
+    shutil.rmtree(work)
     return out
 
 
+def checksummed(rel: str) -> bool:
+    """Whether the checksums cover a file (posix path relative to the split): the data a score depends
+    on, i.e. every file of every scene (frames, masks, trimasks, meta.json) except the preview GIFs.
+    `dataset.json` and `manifest.parquet` are indexes rebuilt from the scenes (a copy fetched from the
+    Hub rebuilds them, with its own provenance), so they are not covered."""
+    parts = rel.split("/")
+    return len(parts) > 2 and parts[0] == contract.SCENES_DIR and parts[-1] != PREVIEW_FILE
+
+
 def file_digests(root: Path) -> dict[str, str]:
-    """sha256 of every file under root, by posix relative path."""
+    """sha256 of every checksummed file under root, by posix relative path."""
     root = Path(root)
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+    digests = {}
+    for path in sorted((root / contract.SCENES_DIR).rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and checksummed(rel):
+            digests[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
 
 
 def write_checksums(root: Path, path: Path) -> Path:
@@ -192,3 +230,50 @@ def verify_checksums(root: Path, path: Path) -> Verification:
     extra = sorted(set(actual) - set(expected))
     changed = sorted(rel for rel in set(expected) & set(actual) if expected[rel] != actual[rel])
     return Verification(checked=len(expected), missing=missing, changed=changed, extra=extra)
+
+
+def hub_repo(spec: SplitRecipe) -> str:
+    """The Hub dataset repository a split is published to (`genbench publish DIR --repo-id ...`)."""
+    return f"genbench/{spec.dataset_name}"
+
+
+def require_official(root: Path, spec: SplitRecipe, checksums: Path | None = None) -> Verification:
+    """Verify `root` against the split's committed checksums; raise naming what differs when it is not official."""
+    path = checksums or checksum_file(spec.name)
+    if not path.is_file():
+        raise GenbenchError(f"no checksums are committed for the {spec.name!r} split yet ({path.name}); "
+                            f"build it with `genbench benchmark build --split {spec.name}` and compare by eye")
+    result = verify_checksums(root, path)
+    if not result.ok:
+        first = (result.changed + result.missing + result.extra)[0]
+        raise GenbenchError(f"not the official {spec.dataset_name}: {len(result.changed)} changed, "
+                            f"{len(result.missing)} missing, {len(result.extra)} extra of {result.checked} files "
+                            f"(first: {first})")
+    return result
+
+
+def _download(repo_id: str) -> Path:
+    from huggingface_hub import snapshot_download
+
+    from genbench.publish.push import check_repo_id
+
+    check_repo_id(repo_id)
+    try:
+        return Path(snapshot_download(repo_id=repo_id, repo_type="dataset", allow_patterns=["benchmark/*"]))
+    except Exception as error:  # offline, missing repo, auth: one message with the way round it
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise GenbenchError(f"could not download {repo_id} from the Hugging Face Hub ({reason}); on a machine "
+                            "with network, download it (huggingface-cli download --repo-type dataset "
+                            f"{repo_id} --local-dir DIR) and pass --from DIR") from None
+
+
+def fetch_split(spec: SplitRecipe, out: Path, source: str | None = None, checksums: Path | None = None) -> Path:
+    """Unpack a published split (a `genbench publish` folder, or a Hub repo id; by default the split's
+    official repo) into the dataset folder `out`, which appears only if every file matches the checksums."""
+    from genbench.publish.unpack import unpack
+
+    source = source or hub_repo(spec)
+    export_dir = Path(source) if Path(source).is_dir() else _download(source)
+    unpack(export_dir, Path(out), config="benchmark", name=spec.dataset_name, settings={"recipe": asdict(spec)},
+           check=lambda folder: require_official(folder, spec, checksums))
+    return Path(out)

@@ -13,6 +13,7 @@ from genbench.benchmark import harness
 from genbench.benchmark import split as sp
 from genbench.cli import main
 from genbench.dataset import read_info, read_manifest
+from genbench.errors import GenbenchError
 from genbench.scene import list_scene_ids, read_meta
 from genbench.validate import validate_dataset
 
@@ -38,13 +39,76 @@ def test_a_changed_missing_or_extra_file_is_named(tmp_path: Path, capsys: pytest
     data[-20] ^= 1
     changed.write_bytes(bytes(data))
     removed.unlink()
-    (copy / "notes.txt").write_text("mine")
+    extra = changed.parent / "99999.png"
+    shutil.copy(changed, extra)
     assert main(["benchmark", "verify", str(copy)]) == 1
     out = capsys.readouterr().out
     assert f"changed: {changed.relative_to(copy).as_posix()}" in out
     assert f"missing: {removed.relative_to(copy).as_posix()}" in out
-    assert "not in the split: notes.txt" in out
+    assert f"not in the split: {extra.relative_to(copy).as_posix()}" in out
     assert "NOT the official" in out
+
+
+def test_checksums_cover_the_scene_data_not_the_indexes_or_previews(tmp_path: Path) -> None:
+    copy = tmp_path / "mini"
+    shutil.copytree(sp.SHIPPED, copy)
+    covered = set(sp.file_digests(copy))
+    assert "scenes/kubric-s2025-000000/meta.json" in covered
+    assert any(rel.startswith("scenes/kubric-s2025-000000/rgb/minus_1/") for rel in covered)
+    assert not any(rel.endswith("preview.gif") for rel in covered)
+    assert "dataset.json" not in covered and "manifest.parquet" not in covered
+    # rebuilding the indexes (their provenance differs) or the previews leaves a copy official
+    info = read_info(copy)
+    from genbench.dataset import finalize
+
+    finalize(copy, name=info.name, generator=info.generator, settings=info.settings)
+    next((copy / contract.SCENES_DIR).rglob("preview.gif")).write_bytes(b"GIF89a")
+    assert sp.verify_checksums(copy, sp.checksum_file("mini")).ok
+    meta = copy / "scenes/kubric-s2025-000000/meta.json"
+    meta.write_text(meta.read_text().replace('"split": "test"', '"split": "train"'))
+    assert sp.verify_checksums(copy, sp.checksum_file("mini")).changed == ["scenes/kubric-s2025-000000/meta.json"]
+
+
+def test_fetch_unpacks_a_published_split_byte_for_byte_and_refuses_a_tampered_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from genbench.publish.export import export
+
+    published = tmp_path / "hub"
+    export([sp.SHIPPED], published, max_shard_bytes=2 * 2**20)
+    assert len(list((published / "benchmark").glob("test-*.parquet"))) > 1  # several shards
+    out = tmp_path / "fetched"
+    assert main(["benchmark", "fetch", "--from", str(published), "--out", str(out)]) == 0
+    assert "the official genbench-benchmark-mini-v1" in capsys.readouterr().out
+    assert sp.file_digests(out) == sp.file_digests(sp.SHIPPED)
+    assert validate_dataset(out).ok and read_info(out).name == "genbench-benchmark-mini-v1"
+    assert read_manifest(out) == read_manifest(sp.SHIPPED)
+
+    # a published copy whose frame differs by one bit is refused and nothing is written
+    tampered = tmp_path / "tampered"
+    shutil.copytree(sp.SHIPPED, tampered)
+    frame = sorted((tampered / contract.SCENES_DIR).rglob("full/00003.png"))[0]
+    from genbench.frames import read_image, write_image
+
+    image = read_image(frame)
+    image[0, 0, 0] ^= 1
+    write_image(frame, image)
+    export([tampered], tmp_path / "hub-tampered")
+    assert main(["benchmark", "fetch", "--from", str(tmp_path / "hub-tampered"), "--out", str(tmp_path / "bad")]) == 1
+    err = capsys.readouterr().err
+    assert "not the official genbench-benchmark-mini-v1: 1 changed" in err
+    assert frame.relative_to(tampered).as_posix() in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fetched", "hub", "hub-tampered", "tampered"]
+
+
+def test_fetch_without_network_says_how_to_get_the_split(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    assert main(["benchmark", "fetch", "--split", "mini", "--out", str(tmp_path / "x")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "could not download genbench/genbench-benchmark-mini-v1" in err[0]
+    assert "--from DIR" in err[0]
+    assert not (tmp_path / "x").exists()
 
 
 def test_build_refuses_an_existing_folder_and_unknown_splits(tmp_path: Path,
@@ -58,16 +122,39 @@ def test_build_refuses_an_existing_folder_and_unknown_splits(tmp_path: Path,
 
 
 @pytest.mark.slow
-def test_a_small_recipe_builds_a_test_only_dataset_with_every_part(tmp_path: Path) -> None:
+def test_a_small_recipe_builds_a_test_only_dataset_with_every_part_and_resumes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     recipe = replace(sp.SPLITS["mini"], name="micro", kubric_scenes=1, resolution=32, frames=8, samples=8,
                      aux_scenes=4, paste_scenes=1, tripod_plate_frames=3)
-    root = sp.build_split(recipe, tmp_path / "micro")
+    out = tmp_path / "micro"
+    # interrupted after both renders: the work folder stays and `out` does not appear
+    real = sp._genbench
+
+    def stop_at_paste(argv: list[str]) -> None:
+        if argv[0] == "paste":
+            raise KeyboardInterrupt
+        real(argv)
+
+    monkeypatch.setattr(sp, "_genbench", stop_at_paste)
+    with pytest.raises(KeyboardInterrupt):
+        sp.build_split(recipe, out)
+    work = sp.work_folder(out)
+    assert not out.exists() and work.is_dir()
+    rendered = {p.relative_to(work / "kubric"): p.stat().st_mtime_ns for p in (work / "kubric").rglob("*.png")}
+    assert rendered
+    with pytest.raises(GenbenchError, match="another recipe"):
+        sp.build_split(replace(recipe, samples=16), out)
+
+    # the same build again resumes: the renders are not redone
+    monkeypatch.setattr(sp, "_genbench", real)
+    root = sp.build_split(recipe, out)
+    assert not work.exists() and [p.name for p in tmp_path.iterdir()] == ["micro"]
+    assert {rel: (root / rel).stat().st_mtime_ns for rel in rendered} == rendered  # copied, not rendered again
     assert validate_dataset(root).ok
     assert read_info(root).settings["recipe"]["name"] == "micro"
     metas = [read_meta(root, sid) for sid in list_scene_ids(root)]
     assert {m.split for m in metas} == {"test"}
     kinds = sorted(m.generator for m in metas)
     assert kinds.count("kubric") == 1 and kinds.count("paste") == 1
-    assert [p.name for p in tmp_path.iterdir()] == ["micro"]  # the work folder is gone
     sums = sp.write_checksums(root, tmp_path / "micro.sha256")
     assert sp.verify_checksums(root, sums).ok

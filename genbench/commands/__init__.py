@@ -169,13 +169,17 @@ def _leaderboard(p: argparse.ArgumentParser) -> None:
 
 
 def _benchmark(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["build", "verify", "checksums"],
-                   help="build a split from its recipe; verify a copy against the committed checksums; "
-                        "checksums: (maintainers) write them")
+    p.add_argument("action", choices=["build", "fetch", "verify", "checksums"],
+                   help="build a split from its recipe (run again to resume an interrupted build); fetch the "
+                        "published split (--from a Hub repo or a `genbench publish` folder) and verify it; verify a "
+                        "copy against the committed checksums; checksums: (maintainers) write them")
     p.add_argument("dataset", nargs="?", metavar="DIR", help="split folder for verify/checksums (default: the "
                    "mini split shipped in the package)")
     p.add_argument("--split", default="mini", help="which split: mini (ships in the package) or full")
-    p.add_argument("--out", help="new folder to build into")
+    p.add_argument("--out", help="new folder to build or fetch into")
+    p.add_argument("--from", dest="source", metavar="REPO_OR_DIR",
+                   help="fetch: a Hub dataset repo id or a local `genbench publish` folder (default: the split's "
+                        "official repo, genbench/genbench-benchmark-<split>-v<version>)")
     p.add_argument("--checksums", help="checksum file (default: the one committed for --split)")
     p.add_argument("--workers", type=int, default=1, help="parallel render processes for build (default 1)")
 
@@ -206,10 +210,10 @@ COMMANDS: tuple[Command, ...] = (
             "Writes OUT/results.json, a per-clip CSV, a Markdown table and an HTML report.", _eval,
             "genbench.commands.eval:run",
             "issue #4 (benchmark)"),
-    Command("benchmark", "build or verify the frozen benchmark splits",
-            "build renders a split from its frozen recipe (Kubric test scenes, paste and tripod scenes); verify "
-            "checks a copy file by file against the committed sha256 list.", _benchmark,
-            "genbench.commands.benchmark:run", "issue #4 (benchmark)"),
+    Command("benchmark", "build, fetch or verify the frozen benchmark splits",
+            "build renders a split from its frozen recipe (Kubric test scenes, paste and tripod scenes); fetch "
+            "unpacks the published split; verify checks a copy file by file against the committed sha256 list.",
+            _benchmark, "genbench.commands.benchmark:run", "issue #4 (benchmark)"),
     Command("train", "train the reference Casper removal model",
             "Writes OUT/config.json and model.safetensors (the EMA weights, what `--method casper:OUT` loads), "
             "OUT/training_state.* (to --resume) and, with validation data, OUT/validation.jsonl.", _train,

@@ -1,4 +1,4 @@
-"""`genbench benchmark build|verify|checksums`: the frozen benchmark splits."""
+"""`genbench benchmark build|fetch|verify|checksums`: the frozen benchmark splits."""
 
 from __future__ import annotations
 
@@ -16,9 +16,18 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "build":
         if not args.out:
             raise GenbenchError("benchmark build needs --out DIR (a new folder)")
+        print(f"building {spec.dataset_name}: parts in {sp.work_folder(Path(args.out))} (if interrupted, run the "
+              "same command again to resume)", flush=True)
         out = sp.build_split(spec, Path(args.out), workers=args.workers)
         print(f"built {spec.dataset_name} in {out}; compare with the official copy: "
               f"genbench benchmark verify {out} --split {spec.name}")
+        return 0
+    if args.action == "fetch":
+        if not args.out:
+            raise GenbenchError("benchmark fetch needs --out DIR (a new folder)")
+        out = sp.fetch_split(spec, Path(args.out), args.source, Path(args.checksums) if args.checksums else None)
+        print(f"{out}: the official {spec.dataset_name} (every file matches {checksums.name}); score on it with "
+              f"genbench eval --data {out} --method ...")
         return 0
     root = Path(args.dataset) if args.dataset else (sp.SHIPPED if spec.name == "mini" else None)
     if root is None or not root.is_dir():
