@@ -68,14 +68,31 @@ def _static_mask(template: np.ndarray, image: np.ndarray) -> np.ndarray | None:
     return static if static.mean() > 0.5 else None
 
 
+def _residual(template: np.ndarray, image: np.ndarray, warp: np.ndarray, mask: np.ndarray) -> float:
+    """Mean absolute grey difference between `template` and `image` warped by `warp`, over `mask` pixels
+    that the warped image covers."""
+    h, w = template.shape
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    warped = cv2.warpAffine(image, warp, (w, h), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
+    use = (mask > 0) & (warped >= 0)
+    return float(np.abs(warped - template)[use].mean()) if use.any() else float("inf")
+
+
 def _ecc(template: np.ndarray, image: np.ndarray, init: np.ndarray) -> np.ndarray | None:
-    """ECC warp of `image` onto `template` from `init`, or None when it does not converge."""
-    for mask in (_static_mask(template, image), None):
+    """ECC warp of `image` onto `template` from `init`, or None when it does not converge.
+
+    When enough pixels are static, a converged warp (with or without the mask) that fits them worse
+    than `init` is a false optimum (a large object entering a small frame can pull ECC to a wild
+    rotation): `init` is kept."""
+    static = _static_mask(template, image)
+    for mask in (static, None):
         try:
             _, warp = cv2.findTransformECC(template, image, init.copy(), cv2.MOTION_EUCLIDEAN, _CRITERIA, mask, 3)
-            return warp
         except cv2.error:
             continue
+        if static is not None and _residual(template, image, warp, static) > _residual(template, image, init, static):
+            return init.copy()
+        return warp
     return None
 
 
