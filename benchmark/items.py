@@ -27,7 +27,17 @@ TASKS = ("removal", "layering")
 
 
 def dataset_digest(root: Path) -> str:
-    """sha256 of manifest.parquet then dataset.json: names the dataset version scored."""
+    """Names the dataset version scored (results, the prediction cache and leaderboard groups use it).
+
+    A copy of an official benchmark split (its dataset.json names the split and every data file
+    matches the committed checksums) is named by those checksums, so a shipped, built-and-published
+    or fetched copy is the same version wherever its indexes were rebuilt. Any other dataset: the
+    sha256 of manifest.parquet then dataset.json."""
+    from genbench.benchmark.split import official_digest
+
+    official = official_digest(root)
+    if official is not None:
+        return official
     h = hashlib.sha256()
     for name in (contract.MANIFEST_FILE, contract.DATASET_FILE):
         h.update((Path(root) / name).read_bytes())

@@ -277,3 +277,16 @@ def fetch_split(spec: SplitRecipe, out: Path, source: str | None = None, checksu
     unpack(export_dir, Path(out), config="benchmark", name=spec.dataset_name, settings={"recipe": asdict(spec)},
            check=lambda folder: require_official(folder, spec, checksums))
     return Path(out)
+
+
+def official_digest(root: Path) -> str | None:
+    """sha256 of the committed checksum file when `root` is an official copy of a split, else None."""
+    from genbench.dataset import read_info
+
+    name = read_info(root).name
+    spec = next((s for s in SPLITS.values() if s.dataset_name == name), None)
+    if spec is None or not checksum_file(spec.name).is_file():
+        return None
+    if not verify_checksums(root, checksum_file(spec.name)).ok:
+        return None
+    return hashlib.sha256(checksum_file(spec.name).read_bytes()).hexdigest()

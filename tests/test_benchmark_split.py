@@ -11,6 +11,7 @@ import pytest
 from genbench import contract
 from genbench.benchmark import harness
 from genbench.benchmark import split as sp
+from genbench.benchmark.items import dataset_digest
 from genbench.cli import main
 from genbench.dataset import read_info, read_manifest
 from genbench.errors import GenbenchError
@@ -64,9 +65,12 @@ def test_checksums_cover_the_scene_data_not_the_indexes_or_previews(tmp_path: Pa
     finalize(copy, name=info.name, generator=info.generator, settings=info.settings)
     next((copy / contract.SCENES_DIR).rglob("preview.gif")).write_bytes(b"GIF89a")
     assert sp.verify_checksums(copy, sp.checksum_file("mini")).ok
+    # ... and the same dataset version for results, caches and the leaderboard
+    assert dataset_digest(copy) == dataset_digest(sp.SHIPPED)
     meta = copy / "scenes/kubric-s2025-000000/meta.json"
     meta.write_text(meta.read_text().replace('"split": "test"', '"split": "train"'))
     assert sp.verify_checksums(copy, sp.checksum_file("mini")).changed == ["scenes/kubric-s2025-000000/meta.json"]
+    assert dataset_digest(copy) != dataset_digest(sp.SHIPPED)
 
 
 def test_fetch_unpacks_a_published_split_byte_for_byte_and_refuses_a_tampered_one(
@@ -82,6 +86,7 @@ def test_fetch_unpacks_a_published_split_byte_for_byte_and_refuses_a_tampered_on
     assert sp.file_digests(out) == sp.file_digests(sp.SHIPPED)
     assert validate_dataset(out).ok and read_info(out).name == "genbench-benchmark-mini-v1"
     assert read_manifest(out) == read_manifest(sp.SHIPPED)
+    assert dataset_digest(out) == dataset_digest(sp.SHIPPED)  # one leaderboard group for both copies
 
     # a published copy whose frame differs by one bit is refused and nothing is written
     tampered = tmp_path / "tampered"
