@@ -140,17 +140,18 @@ def _claim_work_folder(work: Path, spec: SplitRecipe) -> None:
     write_json(stamp, asdict(spec))
 
 
-def build_split(spec: SplitRecipe, out: Path, *, workers: int = 1) -> Path:
+def build_split(spec: SplitRecipe, out: Path, *, workers: int = 1, render_options: tuple[str, ...] = ()) -> Path:
     """Build the split `spec` describes into `out` (which must not exist). The parts are made in a
     sibling work folder (`work_folder(out)`) and `out` appears only when the split is complete. The
-    generators skip finished scenes, so running the same build again after an interruption resumes it."""
+    generators skip finished scenes, so running the same build again after an interruption resumes it.
+    `render_options` go to both renders (e.g. `--executor ray --address ...`, `--device gpu`)."""
     out = Path(out)
     if out.exists():
         raise GenbenchError(f"{out} already exists; choose a new --out (a split is built whole, never over files)")
     work = work_folder(out)
     _claim_work_folder(work, spec)
     kubric, aux, paste, tripod = (work / p for p in ("kubric", "aux", "paste", "tripod"))
-    parallel = ["--workers", str(workers)]
+    parallel = ["--workers", str(workers), *render_options]
     _genbench(spec.render_args(spec.kubric_seed, spec.kubric_scenes, kubric) + parallel)
     _genbench(spec.render_args(spec.aux_seed, spec.aux_scenes, aux) + parallel)
     _genbench(["paste", "--source", str(aux), "--targets", str(aux), "--count", str(spec.paste_scenes),

@@ -182,6 +182,10 @@ def _benchmark(p: argparse.ArgumentParser) -> None:
                         "official repo, genbench/genbench-benchmark-<split>-v<version>)")
     p.add_argument("--checksums", help="checksum file (default: the one committed for --split)")
     p.add_argument("--workers", type=int, default=1, help="parallel render processes for build (default 1)")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="build: render on this machine or a Ray cluster")
+    p.add_argument("--address", help="build: Ray cluster address for --executor ray")
+    p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto", help="build: Cycles device")
 
 
 def _demo(p: argparse.ArgumentParser) -> None:

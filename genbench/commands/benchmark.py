@@ -18,7 +18,9 @@ def run(args: argparse.Namespace) -> int:
             raise GenbenchError("benchmark build needs --out DIR (a new folder)")
         print(f"building {spec.dataset_name}: parts in {sp.work_folder(Path(args.out))} (if interrupted, run the "
               "same command again to resume)", flush=True)
-        out = sp.build_split(spec, Path(args.out), workers=args.workers)
+        options = ("--executor", args.executor, "--device", args.device, *(("--address", args.address)
+                                                                            if args.address else ()))
+        out = sp.build_split(spec, Path(args.out), workers=args.workers, render_options=options)
         print(f"built {spec.dataset_name} in {out}; compare with the official copy: "
               f"genbench benchmark verify {out} --split {spec.name}")
         return 0
