@@ -255,10 +255,12 @@ def require_official(root: Path, spec: SplitRecipe, checksums: Path | None = Non
 
 def _download(repo_id: str) -> Path:
     from huggingface_hub import snapshot_download
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
 
-    from genbench.publish.push import check_repo_id
-
-    check_repo_id(repo_id)
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        raise GenbenchError(f"--from {repo_id!r} is neither a folder nor a Hub dataset repo id (ORG/NAME)") from None
     try:
         return Path(snapshot_download(repo_id=repo_id, repo_type="dataset", allow_patterns=["benchmark/*"]))
     except Exception as error:  # offline, missing repo, auth: one message with the way round it

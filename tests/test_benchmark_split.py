@@ -163,3 +163,26 @@ def test_a_small_recipe_builds_a_test_only_dataset_with_every_part_and_resumes(
     assert kinds.count("kubric") == 1 and kinds.count("paste") == 1
     sums = sp.write_checksums(root, tmp_path / "micro.sha256")
     assert sp.verify_checksums(root, sums).ok
+
+
+def test_fetch_downloads_only_the_benchmark_config_from_the_split_repo(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub
+
+    from genbench.publish.export import export
+
+    published = tmp_path / "hub"
+    export([sp.SHIPPED], published)
+    calls = []
+
+    def snapshot_download(**kwargs: object) -> str:  # a stand-in for the Hub: the published folder
+        calls.append(kwargs)
+        return str(published)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    assert main(["benchmark", "fetch", "--out", str(tmp_path / "fetched")]) == 0
+    assert calls == [{"repo_id": "genbench/genbench-benchmark-mini-v1", "repo_type": "dataset",
+                      "allow_patterns": ["benchmark/*"]}]
+    assert sp.verify_checksums(tmp_path / "fetched", sp.checksum_file("mini")).ok
+    assert main(["benchmark", "fetch", "--from", "not a repo", "--out", str(tmp_path / "other")]) == 1
+    assert len(calls) == 1 and not (tmp_path / "other").exists()
