@@ -186,3 +186,14 @@ def test_fetch_downloads_only_the_benchmark_config_from_the_split_repo(tmp_path:
     assert sp.verify_checksums(tmp_path / "fetched", sp.checksum_file("mini")).ok
     assert main(["benchmark", "fetch", "--from", "not a repo", "--out", str(tmp_path / "other")]) == 1
     assert len(calls) == 1 and not (tmp_path / "other").exists()
+
+
+def test_every_split_has_committed_checksums_of_its_recipe() -> None:
+    for name, spec in sp.SPLITS.items():
+        sums = sp.read_checksums(sp.checksum_file(name))
+        assert list(sums) == sorted(sums) and all(sp.checksummed(rel) for rel in sums), name
+        scenes = {rel.split("/")[1] for rel in sums}
+        kubric = sorted(s for s in scenes if s.startswith("kubric-"))
+        assert kubric == [f"kubric-s{spec.kubric_seed}-{i:06d}" for i in range(spec.kubric_scenes)], name
+        assert sum(s.startswith("paste-") for s in scenes) == spec.paste_scenes, name
+        assert all(f"scenes/{s}/{contract.META_FILE}" in sums for s in scenes), name
