@@ -9,6 +9,7 @@
 - `harness`: run methods (through `genbench.methods.METHODS`), cache predictions, score (`evaluate`).
 - `results`: means, results.json, the per-clip CSV and the Markdown tables.
 - `report` and `svg`: the self-contained HTML report.
+- `split`: the frozen benchmark splits: recipes, build, fetch, checksums and the official-copy digest.
 
 Nothing heavy is imported here; each module imports torch, OpenCV or lpips only where it needs them.
 """

@@ -17,6 +17,7 @@ import numpy as np
 from genbench import contract
 from genbench.benchmark.predictions import Expected, read_frames
 from genbench.benchmark.regions import effect_tolerance
+from genbench.benchmark.split import official_digest
 from genbench.dataset import read_info, read_manifest
 from genbench.errors import GenbenchError
 from genbench.records import Sample, SceneMeta
@@ -33,8 +34,6 @@ def dataset_digest(root: Path) -> str:
     matches the committed checksums) is named by those checksums, so a shipped, built-and-published
     or fetched copy is the same version wherever its indexes were rebuilt. Any other dataset: the
     sha256 of manifest.parquet then dataset.json."""
-    from genbench.benchmark.split import official_digest
-
     official = official_digest(root)
     if official is not None:
         return official

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from genbench import contract
-from genbench.dataset import finalize
+from genbench.dataset import finalize, read_info
 from genbench.errors import GenbenchError
 from genbench.frames import read_video, write_video
 from genbench.progress import get_logger
@@ -284,12 +284,12 @@ def fetch_split(spec: SplitRecipe, out: Path, source: str | None = None, checksu
 
 def official_digest(root: Path) -> str | None:
     """sha256 of the committed checksum file when `root` is an official copy of a split, else None."""
-    from genbench.dataset import read_info
-
     name = read_info(root).name
     spec = next((s for s in SPLITS.values() if s.dataset_name == name), None)
-    if spec is None or not checksum_file(spec.name).is_file():
+    if spec is None:
         return None
-    if not verify_checksums(root, checksum_file(spec.name)).ok:
+    try:
+        require_official(root, spec)
+    except GenbenchError:
         return None
     return hashlib.sha256(checksum_file(spec.name).read_bytes()).hexdigest()
