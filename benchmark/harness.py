@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,18 +45,20 @@ from genbench.benchmark.metrics import PROTOCOL, FrameScorer
 from genbench.benchmark.predictions import (
     combine_digests,
     open_cache,
-    read_frames,
     validate_predictions,
     write_item,
 )
-from genbench.benchmark.regions import differs, removal_regions, split_regions
-from genbench.benchmark.results import ClipScores, EvalResult, MethodRun
+from genbench.benchmark.regions import removal_regions, split_regions
+from genbench.benchmark.results import HEADLINES, ClipScores, EvalResult, MethodRun
 from genbench.benchmark.split import SHIPPED
 from genbench.dataset import provenance, read_info
 from genbench.errors import GenbenchError
+from genbench.frames import read_frames
+from genbench.pixels import differs, over
 from genbench.progress import get_logger, track
 from genbench.records import TrimaskSpec
 from genbench.registry import Registry
+from genbench.samples import LayeringItem, layering_scenes, load_layering, load_removal, removal_samples
 from genbench.trimask import dilate
 from genbench.trimask import trimask as derive_trimask
 
@@ -67,10 +69,13 @@ U = TypeVar("U")
 PREDICTIONS_DIR = "predictions"
 _PLAIN = re.compile(r"^[A-Za-z0-9_.=-]{1,32}$")
 MINI_SPLIT = SHIPPED  # the frozen benchmark split shipped in the package
-WEIGHTING = ("clip-weighted headline: mean over frames per clip, then over clips; frame-weighted mean "
-             "over all frames beside it; NaN (empty region) left out")
+WEIGHTING = ("a clip's score in a region pools its region pixels over the clip's frames (PSNR of the pooled MSE; "
+             "SSIM and LPIPS maps averaged over them); clip-weighted mean over clips as the headline, frame-weighted "
+             "mean of per-frame scores over all frames beside it; empty regions left out")
 REGION_TEXT = ("full frame; object = trimask remove region (0); effect = input and ground truth differ by more "
-               "than the tolerance (2/255 unless the scene records one) outside the object; preserve = the rest")
+               "than the scene's effect tolerance (meta.json quality.params.effect_tolerance, else 2 levels) outside "
+               "the object; preserve = the rest; effect:<kind> = the effect pixels of a kind, where the data "
+               "records per-kind masks")
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ class EvalSettings:
     """What `evaluate` scores and how. max_frames caps every clip (the protocol's frame cap)."""
 
     task: str = "removal"
-    split: str = "test"
+    split: str | None = None  # None: `test` when the dataset has it, else its only split
     max_frames: int | None = None
     device: str | None = None  # None: CUDA when available, else CPU
     readers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))  # threads reading frames ahead
@@ -176,18 +181,23 @@ def _instantiate(spec: str, task: str, registry: Registry) -> Any:
 class Evaluator:
     """Holds the dataset, the settings and one scorer (LPIPS loaded once) across methods."""
 
-    def __init__(self, data: Path, settings: EvalSettings, scorer: FrameScorer | None = None) -> None:
+    def __init__(self, data: Path, settings: EvalSettings, scorer: FrameScorer | None = None,
+                 dinov2: Any = None) -> None:
+        """dinov2: `genbench.benchmark.prove.DinoFeatures` to compute PROVE's RC-S and RC-T (removal), or None."""
         self.data = Path(data)
-        self.settings = settings
         self.info = read_info(self.data)
         if settings.task == "removal":
-            self.samples = it.removal_samples(self.data, settings.split)
+            self.samples = removal_samples(self.data, settings.split)
+            split = self.samples[0].split
             self.expected = [e for s in self.samples for e in it.removal_expected(s, settings.max_frames)]
         else:
-            self.scenes = it.layering_scenes(self.data, settings.split)
+            self.scenes = layering_scenes(self.data, settings.split)
+            split = self.scenes[0].split
             self.expected = [e for m in self.scenes for e in it.layering_expected(m, settings.max_frames)]
+        self.settings = replace(settings, split=split)
         self.dataset_sha256 = it.dataset_digest(self.data)
         self.scorer = scorer or FrameScorer(settings.device)
+        self.dinov2 = dinov2
 
     @property
     def item_ids(self) -> list[str]:
@@ -224,7 +234,7 @@ class Evaluator:
         if self.settings.task == "removal":
             by_id = {s.sample_id: s for s in self.samples}
             for sid in track(todo, f"{name}: predicting", unit="clips"):
-                item = it.load_removal(self.data, by_id[sid], cap, target=False)
+                item = load_removal(self.data, by_id[sid], cap, target=False)
                 t0 = time.perf_counter()
                 out = method.remove(item.frames.copy(), item.trimask.copy())
                 spent += time.perf_counter() - t0
@@ -233,7 +243,7 @@ class Evaluator:
         else:
             by_id = {m.scene_id: m for m in self.scenes}
             for sid in track(todo, f"{name}: decomposing", unit="scenes"):
-                item = it.load_layering(self.data, by_id[sid], cap, truth=False)
+                item = load_layering(self.data, by_id[sid], cap, truth=False)
                 t0 = time.perf_counter()
                 result = method.decompose(item.frames.copy(), item.visible_masks())
                 spent += time.perf_counter() - t0
@@ -267,7 +277,12 @@ class Evaluator:
                     prefetch(lambda s: self._load_removal(root, s), self.samples, self.settings.readers),
                     f"{name}: scoring", total=len(self.samples), unit="clips"):
                 digests[sid] = digest
-                clips.append(ClipScores(sid, scene_id, "removal", len(pending.pred), self.scorer.finish(pending)))
+                clip = ClipScores(sid, scene_id, "removal", len(pending.pred), self.scorer.finish(pending))
+                if self.dinov2 is not None:
+                    from genbench.benchmark.prove import score_clip
+
+                    clip.prove = score_clip(pending.pred, pending.regions["object"], self.dinov2)
+                clips.append(clip)
         else:
             for sid, digest, item, bg, layers in track(
                     prefetch(lambda m: self._load_layering(root, m), self.scenes, self.settings.readers),
@@ -280,15 +295,15 @@ class Evaluator:
                          {"score_seconds": round(seconds, 3), "score_frames_per_second": round(frames / seconds, 2)})
 
     def _load_removal(self, root: Path, sample: Any) -> tuple:
-        item = it.load_removal(self.data, sample, self.settings.max_frames)
+        item = load_removal(self.data, sample, self.settings.max_frames)
         h = hashlib.sha256()
         pred = read_frames(root / sample.sample_id, len(item.frames), h, sample.sample_id)
-        regions = removal_regions(item.frames, item.target, item.trimask, item.tolerance)
+        regions = removal_regions(item.frames, item.target, item.trimask, item.tolerance, item.effects)
         # PSNR and SSIM run here, in the reader thread, on the CPU (`FrameScorer.prepare`)
         return sample.sample_id, h.hexdigest(), sample.scene_id, self.scorer.prepare(pred, item.target, regions)
 
     def _load_layering(self, root: Path, meta: Any) -> tuple:
-        item = it.load_layering(self.data, meta, self.settings.max_frames)
+        item = load_layering(self.data, meta, self.settings.max_frames)
         t = len(item.frames)
         h = hashlib.sha256()
         bg = read_frames(root / meta.scene_id / contract.BG, t, h, f"{meta.scene_id}/bg")
@@ -296,15 +311,19 @@ class Evaluator:
                                  f"{meta.scene_id}/layers/{k}") for k in meta.object_ids}
         return meta.scene_id, h.hexdigest(), item, bg, layers
 
-    def _score_layering(self, item: it.LayeringItem, bg: np.ndarray, layers: dict[int, np.ndarray]) -> list:
+    def _score_layering(self, item: LayeringItem, bg: np.ndarray, layers: dict[int, np.ndarray]) -> list:
         sid, spec = item.meta.scene_id, TrimaskSpec()
         tri = derive_trimask(item.visible, item.meta.object_ids, spec)
-        regions = removal_regions(item.frames, item.bg, tri, item.tolerance)
+        every_kind: dict[str, np.ndarray] = {}
+        for kinds in item.effects.values():
+            for kind, mask in kinds.items():
+                every_kind[kind] = every_kind[kind] | mask if kind in every_kind else mask
+        regions = removal_regions(item.frames, item.bg, tri, item.tolerance, every_kind)
         clips = [ClipScores(f"{sid}/bg", sid, "bg", len(bg), self.scorer.score(bg, item.bg, regions))]
         for k, layer in layers.items():
-            recomposed = it.composite_over(layer, item.bg)
-            regions_k = split_regions(dilate(item.objects[k], spec.dilation), differs(item.solo[k], item.bg,
-                                                                                      item.tolerance))
+            recomposed = over(layer, item.bg)
+            regions_k = split_regions(dilate(item.objects[k], spec.dilation),
+                                      differs(item.solo[k], item.bg, item.tolerance), item.effects.get(k))
             values = self.scorer.score(recomposed, item.solo[k], regions_k)
             clips.append(ClipScores(f"{sid}/layer_{k}", sid, "layer", len(layer), values,
                                     alpha_scores(layer[..., 3], item.layers[k][..., 3])))
@@ -312,20 +331,23 @@ class Evaluator:
 
     def protocol(self) -> dict[str, Any]:
         return {**PROTOCOL, "task": self.settings.task, "max_frames": self.settings.max_frames,
-                "weighting": WEIGHTING, "regions": REGION_TEXT,
+                "headline": HEADLINES[self.settings.task], "weighting": WEIGHTING, "regions": REGION_TEXT,
+                "prove": {"followed": "xiaomi-research/prove @ 7ca299a7a5e12f0fb8285fb58ae744f691607b35",
+                          "rc": "computed" if self.dinov2 is not None else "not computed (no DINOv2 weights given)"},
                 "lpips": {**PROTOCOL["lpips"], "backbone": self.scorer.backbone},
                 "frame_sizes": sorted({f"{e.width}x{e.height}" for e in self.expected})}
 
 
 def evaluate(methods: list[str], data: Path | None, out: Path, settings: EvalSettings | None = None, *,
              predictions: Path | None = None, registry: Registry | None = None,
-             scorer: FrameScorer | None = None) -> EvalResult:
+             scorer: FrameScorer | None = None, dinov2: Any = None) -> EvalResult:
     """Run (or take the predictions of) each method in `methods` and score it on `data`.
 
     methods: method specs ``NAME`` or ``NAME:ARGUMENT`` (`genbench.methods.build_method`), e.g.
     ``external:python my.py {input} {output}``; `method_label` names each in the results.
     predictions: an existing predictions folder to score instead of running a method; then
     `methods` holds exactly one name, which only labels the results.
+    dinov2: `genbench.benchmark.prove.DinoFeatures` for PROVE's RC-S and RC-T (removal), or None.
     """
     from genbench.methods import METHODS
 
@@ -342,7 +364,8 @@ def evaluate(methods: list[str], data: Path | None, out: Path, settings: EvalSet
         for spec in methods:
             registry.get(spec.partition(":")[0].strip())  # unknown names fail before any work, listing known ones
     data = Path(data) if data is not None else default_data()
-    evaluator = Evaluator(data, settings, scorer)
+    evaluator = Evaluator(data, settings, scorer, dinov2)
+    settings = evaluator.settings  # the split resolved
     runs = []
     for spec, label in zip(methods, labels, strict=True):
         if predictions is not None:

@@ -1,33 +1,39 @@
-"""PSNR, SSIM and LPIPS of frames, batched on one device (CUDA when there is one), whole or per region.
+"""PSNR, SSIM and LPIPS of frames, whole or per region, under benchmark protocol v2.
 
 Inputs are (T, H, W, 3) uint8 RGB frames (sRGB as stored, no colour conversion, native resolution);
 region masks are (T, H, W) bool. Every metric is computed per frame; `FrameScorer.score` returns
-region -> metric -> (T,) float64. The choices, pinned here and printed with every result (`PROTOCOL`):
+region -> {metric: (T,) float64, plus the per-frame pixel counts the clip means pool with}. The
+choices, pinned here and printed with every result (`PROTOCOL`):
 
-- **PSNR** over the R, G and B values with data range 1.0 on frames in [0, 1] (the same as 255 on
-  uint8): ``10 log10(1 / MSE)``, the MSE summed exactly from integer differences and divided in
-  float64. A frame whose MSE is 0 scores `PSNR_CAP` (100 dB) instead of infinity, so one exact frame
-  cannot make a mean infinite; 100 dB is below the largest finite uint8 PSNR of a 256x256 frame
-  (101 dB), so the cap only ever replaces "identical". In a region: the MSE over its pixels.
+- **PSNR** (`genbench.pixels`) over R, G and B, data range 1.0, from exact integer sums, capped at
+  100 dB. In a region: from the MSE over the region's pixels only.
 - **SSIM** exactly as ``skimage.metrics.structural_similarity(a, b, channel_axis=-1, data_range=1.0)``
   with its defaults (7x7 uniform window, K1 0.01, K2 0.03, sample covariance, the map averaged over
-  channels and over the pixels at least 3 from the border); see `genbench.benchmark.ssim`, which
-  computes it exactly and fast. In a region: the mean of the SSIM map over the region's pixels
-  inside that interior.
+  channels and over the pixels at least 3 from the border); see `genbench.benchmark.ssim`.
 - **LPIPS** with the official `lpips` package: AlexNet backbone (`lpips_backbone`, loaded offline),
   linear layers v0.1, inputs scaled to [-1, 1]. Whole frame: the package's value (each layer's map
-  averaged spatially, then summed). In a region: the package's spatial map (``spatial=True``: each
-  layer's map upsampled bilinearly to H x W, then summed) averaged over the region's pixels.
-  AlexNet needs frames of at least `MIN_SIZE` pixels on each side.
-- An empty region in a frame gives NaN for that frame, which is left out of every mean.
+  averaged spatially, then summed). Spatial map: ``spatial=True``'s (each layer's map upsampled
+  bilinearly to H x W, then summed). AlexNet needs frames of at least `MIN_SIZE` pixels on each side.
+- **A region's score depends on that region's pixels only.** SSIM's window and LPIPS's receptive
+  field see neighbours, so on the raw prediction a region would inherit the error next to it (a
+  left-behind object raises the LPIPS of the shadow region beside it). A region is therefore scored
+  on the **composite**: the prediction inside the region, the ground truth outside it; the SSIM map
+  and the LPIPS spatial map of the composite against the ground truth are averaged over the region
+  (SSIM: its pixels in the interior). Two predictions equal inside a region score the same there,
+  and a region predicted exactly scores perfectly (PSNR 100, SSIM 1, LPIPS 0) whatever happens
+  elsewhere.
+- An empty region in a frame gives NaN for that frame and a pixel count of 0.
 
-On the CPU, PSNR and SSIM run in numpy/OpenCV (`FrameScorer.prepare`, safe to call from reader
-threads while LPIPS runs); on a GPU everything runs in torch on the device (`FrameScorer.finish`).
+Cost: one LPIPS backbone pass for the ground truth and one for the prediction per frame, plus one
+per region whose composite is neither the ground truth (the region is exact: LPIPS 0 without a
+pass) nor the prediction itself (every change lies inside the region: its map is reused). The
+composites of a batch of frames run through AlexNet together. PSNR and SSIM run on the CPU in
+`FrameScorer.prepare` (thread-safe, so reader threads do it while LPIPS runs), LPIPS on the device
+in `FrameScorer.finish`.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,30 +43,33 @@ import numpy as np
 
 from genbench.benchmark import ssim as ssim_mod
 from genbench.errors import GenbenchError
+from genbench.pixels import PSNR_CAP, SQUARED_SCALE, psnr_from_mse, squared_error
 
-PSNR_CAP = 100.0
+PROTOCOL_VERSION = 2
 MIN_SIZE = 31  # AlexNet's second max-pool needs a 7x7 conv1 output
 LPIPS_NET = "alex"
 LPIPS_VERSION = "0.1"
 METRICS = ("psnr", "ssim", "lpips")
 HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "lpips": False}
-BATCH_PIXELS = 1 << 21  # pixels per LPIPS batch: 32 frames of 256x256
-_SQ_SCALE = 3 * 255.0**2  # per-pixel squared error summed over RGB / this = MSE on [0, 1]
+# Per-frame counts stored beside the metrics: what a clip's pooled mean weighs each frame by.
+PIXELS, SSIM_PIXELS, MSE = "pixels", "ssim_pixels", "mse"
+BATCH_PIXELS = 1 << 21  # pixels through AlexNet per batch: 32 images of 256x256
 
 PROTOCOL: dict[str, Any] = {
+    "version": PROTOCOL_VERSION,
     "colour_space": "sRGB as stored (uint8 RGB PNG), no conversion",
     "resolution": "native (no resizing)",
     "psnr": {"channels": "RGB", "data_range": 1.0, "cap_db": PSNR_CAP, "accumulation": "exact integer sums"},
     "ssim": {"implementation": "skimage.metrics.structural_similarity defaults (exact port, tested)",
              "window": f"{ssim_mod.WIN}x{ssim_mod.WIN} uniform", "K1": ssim_mod.K1, "K2": ssim_mod.K2,
              "covariance": "sample", "border": "filter radius cropped", "data_range": 1.0},
-    "lpips": {"package": "lpips 0.1.4", "net": LPIPS_NET, "version": LPIPS_VERSION, "input_range": "[-1, 1]",
-              "region": "spatial map (bilinear upsampling) averaged over the region; AlexNet's receptive field "
-                        "spreads nearby errors, so an unchanged region next to a changed one scores above 0"},
+    "lpips": {"package": "lpips 0.1.4", "net": LPIPS_NET, "version": LPIPS_VERSION, "input_range": "[-1, 1]"},
+    "region_rule": "composite: the prediction inside the region, the ground truth outside; PSNR from the region's "
+                   "pixels, SSIM and LPIPS maps of the composite averaged over the region",
     "empty_region": "NaN, left out of means",
 }
 
-Scores = dict[str, dict[str, np.ndarray]]  # region -> metric -> (T,) float64
+Scores = dict[str, dict[str, np.ndarray]]  # region -> metric or count -> (T,) float64
 
 
 def pick_device(device: str | None = None) -> str:
@@ -72,19 +81,11 @@ def pick_device(device: str | None = None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def psnr_from_mse(mse: np.ndarray) -> np.ndarray:
-    """PSNR in dB for MSE on [0, 1] data (float64), capped at PSNR_CAP; NaN stays NaN."""
-    mse = np.asarray(mse, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = 10.0 * np.log10(1.0 / mse)
-    return np.where(np.isnan(mse), np.nan, np.minimum(out, PSNR_CAP))
-
-
 def mean_finite(values: np.ndarray) -> float:
     """Mean of the non-NaN values; NaN when there are none."""
     values = np.asarray(values, dtype=np.float64)
     keep = ~np.isnan(values)
-    return float(values[keep].mean()) if keep.any() else math.nan
+    return float(values[keep].mean()) if keep.any() else float("nan")
 
 
 def build_lpips(device: str) -> Any:
@@ -120,65 +121,30 @@ def to_lpips_input(frames: Any) -> Any:
     return (frames.to(torch.float32) - 127.5) / 127.5
 
 
-def lpips_distances(model: Any, a: Any, b: Any, *, spatial: bool) -> tuple[Any, Any]:
-    """LPIPS of uint8 (N, 3, H, W) tensors `a` vs `b` with the lpips module `model`.
-
-    Returns (value (N,), map (N, H, W) or None): value is what ``model(a, b)`` returns; map is what
-    ``spatial=True`` returns. The backbone runs once per input, the linear layers once for both.
-    """
+def lpips_features(model: Any, frames: Any) -> list[Any]:
+    """AlexNet features of (N, 3, H, W) uint8 frames, each unit-normalised over channels (lpips.normalize_tensor)."""
     import lpips
+
+    return [lpips.normalize_tensor(f) for f in model.net(model.scaling_layer(to_lpips_input(frames)))]
+
+
+def lpips_compare(model: Any, feats_a: list[Any], feats_b: list[Any], size: tuple[int, int]) -> tuple[Any, Any]:
+    """LPIPS between normalised features (`lpips_features`) of equally many images.
+
+    Returns (value (N,), spatial map (N, H, W)): what ``model(a, b)`` and ``spatial=True`` return."""
     import torch
     import torch.nn.functional as F
 
-    n, _, h, w = a.shape
-    feats_a = model.net(model.scaling_layer(to_lpips_input(a)))
-    feats_b = model.net(model.scaling_layer(to_lpips_input(b)))
-    value = torch.zeros(n, device=a.device)
-    spatial_map = torch.zeros(n, 1, h, w, device=a.device) if spatial else None
+    value, spatial = None, None
     for kk, (fa, fb) in enumerate(zip(feats_a, feats_b, strict=True)):
-        d = (lpips.normalize_tensor(fa) - lpips.normalize_tensor(fb)) ** 2
-        layer = model.lins[kk](d)  # (N, 1, h_k, w_k)
-        value += layer.mean((1, 2, 3))
-        if spatial_map is not None:
-            spatial_map += F.interpolate(layer, size=(h, w), mode="bilinear", align_corners=False)
-    return value, (spatial_map[:, 0] if spatial_map is not None else None)
-
-
-def squared_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """(N, H, W) float32: squared uint8 differences summed over RGB (integers below 2^18, exact)."""
-    import cv2
-
-    ones = np.ones(3, dtype=np.float32)
-    out = np.empty(pred.shape[:3], dtype=np.float32)
-    for i in range(len(pred)):
-        d = cv2.absdiff(pred[i], target[i]).astype(np.float32)
-        d *= d
-        out[i] = d @ ones
-    return out
-
-
-def region_means(maps: Any, masks: Any) -> Any:
-    """Per-frame means of K maps over R masks: (N, K, P) x (N, R, P) bool -> (N, K, R); NaN for empty masks.
-
-    Works on numpy arrays and torch tensors alike (one batched matrix product, float64).
-    """
-    if isinstance(maps, np.ndarray):
-        m = masks.astype(np.float64)
-        sums = np.matmul(maps.astype(np.float64), m.transpose(0, 2, 1))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return sums / m.sum(2)[:, None, :]
-    m = masks.double()
-    return (maps.double() @ m.transpose(1, 2)) / m.sum(2)[:, None, :]
-
-
-@dataclass
-class Pending:
-    """A clip between `FrameScorer.prepare` and `FrameScorer.finish`; `done` holds what is computed."""
-
-    pred: np.ndarray
-    target: np.ndarray
-    regions: dict[str, np.ndarray]
-    done: Scores = field(default_factory=dict)
+        layer = model.lins[kk]((fa - fb) ** 2)  # (N, 1, h_k, w_k)
+        v = layer.mean((1, 2, 3))
+        up = F.interpolate(layer, size=size, mode="bilinear", align_corners=False)
+        value = v if value is None else value + v
+        spatial = up if spatial is None else spatial + up
+    if value is None:
+        return torch.zeros(0), torch.zeros(0, *size)
+    return value, spatial[:, 0]
 
 
 def _check(pred: np.ndarray, target: np.ndarray, regions: dict[str, np.ndarray]) -> None:
@@ -195,35 +161,83 @@ def _check(pred: np.ndarray, target: np.ndarray, regions: dict[str, np.ndarray])
                              f"got {mask.dtype}{mask.shape}")
 
 
-def _pixel_scores(sq: Any, s_map: Any, masks: Any, names: list[str]) -> Scores:
-    """PSNR and SSIM, whole frame and per region, from the squared-error map (N, H, W), the interior SSIM
-    map (N, H - 6, W - 6) and the stacked masks (N, R, H, W) (numpy or torch)."""
-    n, h, w = sq.shape
+# How a region's composite relates to the two whole frames, per frame: it decides the LPIPS work.
+EMPTY, EXACT, WHOLE, COMPOSITE = 0, 1, 2, 3  # no pixels; = the truth; = the prediction; neither
+
+
+def composite_kind(changed: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(T,) int: EMPTY, EXACT, WHOLE or COMPOSITE for region `mask`, given where the prediction `changed`
+    from the truth (both (T, H, W) bool)."""
+    t = len(mask)
+    flat_m, flat_c = mask.reshape(t, -1), changed.reshape(t, -1)
+    inside = (flat_c & flat_m).any(1)
+    outside = (flat_c & ~flat_m).any(1)
+    kind = np.where(~inside, EXACT, np.where(outside, COMPOSITE, WHOLE))
+    return np.where(flat_m.any(1), kind, EMPTY)
+
+
+def composite(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The prediction inside `mask`, the truth outside: (..., H, W, 3) uint8."""
+    return np.where(mask[..., None], pred, target)
+
+
+@dataclass
+class Pending:
+    """A clip between `FrameScorer.prepare` and `FrameScorer.finish`.
+
+    done: PSNR, MSE, SSIM and pixel counts per region (from `prepare`); kinds: region -> (T,) composite kind."""
+
+    pred: np.ndarray
+    target: np.ndarray
+    regions: dict[str, np.ndarray]
+    done: Scores = field(default_factory=dict)
+    kinds: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def pixel_scores(pred: np.ndarray, target: np.ndarray, regions: dict[str, np.ndarray]) -> tuple[Scores, dict]:
+    """PSNR, MSE, SSIM and pixel counts per frame, whole frame and per region (on the composite), and each
+    region's composite kind per frame. numpy/OpenCV only, so it runs in reader threads."""
+    t, h, w, _ = pred.shape
     pad = ssim_mod.PAD
-
-    def arr(v: Any) -> np.ndarray:
-        return v if isinstance(v, np.ndarray) else v.cpu().numpy()
-
-    flat = sq.reshape(n, -1)
-    total = flat.sum(1, dtype=np.float64) if isinstance(flat, np.ndarray) else arr(flat.sum(1)).astype(np.float64)
-    out: Scores = {"full": {"psnr": psnr_from_mse(total / (_SQ_SCALE * h * w)),
-                            "ssim": arr(s_map.reshape(n, -1).mean(1)).astype(np.float64)}}
-    if names:
-        r = len(names)
-        mse = arr(region_means(sq.reshape(n, 1, h * w), masks.reshape(n, r, h * w)))[:, 0] / _SQ_SCALE
-        inner = masks[:, :, pad:-pad, pad:-pad].reshape(n, r, -1)
-        ssim = arr(region_means(s_map.reshape(n, 1, -1), inner))[:, 0]
-        for j, k in enumerate(names):
-            out[k] = {"psnr": psnr_from_mse(mse[:, j]), "ssim": ssim[:, j]}
-    return out
+    sq = squared_error(pred, target).astype(np.float64)  # (T, H, W), summed over RGB
+    changed = sq > 0
+    s_full = ssim_mod.ssim_map_cv2(pred, target)  # (T, H - 6, W - 6)
+    full_mse = sq.reshape(t, -1).sum(1) / (SQUARED_SCALE * h * w)
+    out: Scores = {"full": {"psnr": psnr_from_mse(full_mse), MSE: full_mse, "ssim": s_full.reshape(t, -1).mean(1),
+                            PIXELS: np.full(t, float(h * w)), SSIM_PIXELS: np.full(t, float(s_full[0].size))}}
+    kinds: dict[str, np.ndarray] = {}
+    for name, mask in regions.items():
+        kind = composite_kind(changed, mask)
+        kinds[name] = kind
+        pixels = mask.reshape(t, -1).sum(1).astype(np.float64)
+        inner = mask[:, pad:-pad, pad:-pad]
+        inner_pixels = inner.reshape(t, -1).sum(1).astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mse = np.where(pixels > 0, (sq * mask).reshape(t, -1).sum(1) / (SQUARED_SCALE * pixels), np.nan)
+        ssim = np.full(t, np.nan)
+        for i in range(t):
+            if inner_pixels[i] == 0:
+                continue
+            if kind[i] == EXACT:
+                ssim[i] = 1.0  # the composite is the truth
+                continue
+            s_map = s_full[i] if kind[i] == WHOLE else ssim_mod.ssim_map_cv2(
+                composite(pred[i], target[i], mask[i])[None], target[i][None])[0]
+            ssim[i] = s_map[inner[i]].mean()
+        out[name] = {"psnr": psnr_from_mse(mse), MSE: mse, "ssim": ssim, PIXELS: pixels, SSIM_PIXELS: inner_pixels}
+    return out, kinds
 
 
 @dataclass
 class FrameScorer:
-    """Scores predicted frames against targets on one device. Build once (LPIPS loads), call `score` per clip."""
+    """Scores predicted frames against targets on one device. Build once (LPIPS loads), call `score` per clip.
+
+    `passes` and `frames` count the AlexNet passes and frames scored so far (the cost of the composites)."""
 
     device: str | None = None
     batch_pixels: int = BATCH_PIXELS
+    passes: int = 0
+    frames: int = 0
 
     def __post_init__(self) -> None:
         import torch
@@ -237,66 +251,64 @@ class FrameScorer:
         return {"source": self.lpips.backbone_source, "digest": self.lpips.backbone_digest}
 
     def score(self, pred: np.ndarray, target: np.ndarray, regions: Mapping[str, np.ndarray] | None = None) -> Scores:
-        """Per-frame PSNR, SSIM, LPIPS of `pred` vs `target`, whole frame and per region.
+        """Per-frame PSNR, SSIM, LPIPS of `pred` vs `target`, whole frame and per region (module docstring).
 
         pred, target: (T, H, W, 3) uint8. regions: name -> (T, H, W) bool (never "full").
-        Returns {"full": {"psnr": (T,), "ssim": (T,), "lpips": (T,)}, <region>: {...}}, float64.
+        Returns {"full": {"psnr", "ssim", "lpips", "mse", "pixels", "ssim_pixels"}, <region>: {...}}, each (T,)
+        float64; NaN where a region is empty in a frame.
         """
         return self.finish(self.prepare(pred, target, regions))
 
     def prepare(self, pred: np.ndarray, target: np.ndarray,
                 regions: Mapping[str, np.ndarray] | None = None) -> Pending:
-        """Check the inputs; on the CPU also compute PSNR and SSIM (numpy/OpenCV; thread-safe)."""
+        """Check the inputs and compute PSNR and SSIM (numpy/OpenCV; thread-safe)."""
         regions = dict(regions or {})
         _check(pred, target, regions)
-        pending = Pending(pred, target, regions)
-        if self.device == "cpu":
-            masks = np.stack([regions[k] for k in regions], 1) if regions else None
-            pending.done = _pixel_scores(squared_error(pred, target), ssim_mod.ssim_map_cv2(pred, target), masks,
-                                         list(regions))
-        return pending
+        done, kinds = pixel_scores(pred, target, regions)
+        return Pending(pred, target, regions, done, kinds)
 
     def finish(self, pending: Pending) -> Scores:
-        """LPIPS (and, off the CPU, PSNR and SSIM) in batches on the device; returns all scores."""
-        pred, target, regions = pending.pred, pending.target, pending.regions
-        t, h, w, _ = pred.shape
-        names = list(regions)
-        out: Scores = {r: {m: np.empty(t, dtype=np.float64) for m in METRICS} for r in ["full", *names]}
-        step = max(1, self.batch_pixels // (h * w))
+        """LPIPS, whole frame and per region, in batches on the device; returns all scores."""
+        t, h, w, _ = pending.pred.shape
+        out: Scores = {r: dict(v) for r, v in pending.done.items()}
+        for r in out:
+            out[r]["lpips"] = np.full(t, np.nan)
+        per_frame = 2 + len(pending.regions)  # at most: the truth, the prediction and one composite per region
+        step = max(1, self.batch_pixels // (h * w * per_frame))
         with self._torch.inference_mode():
             for start in range(0, t, step):
-                sl = slice(start, min(t, start + step))
-                chunk = self._batch(pred[sl], target[sl], {k: v[sl] for k, v in regions.items()},
-                                    need_pixels=not pending.done)
-                for r in out:
-                    for m, values in chunk[r].items():
-                        out[r][m][sl] = values
-        for r, scores in pending.done.items():
-            out[r].update(scores)
+                self._lpips_batch(pending, slice(start, min(t, start + step)), out)
+        self.frames += t
         return out
 
-    def _batch(self, pred: np.ndarray, target: np.ndarray, regions: dict[str, np.ndarray], *,
-               need_pixels: bool) -> Scores:
-        torch, dev = self._torch, self.device
-        n, h, w, _ = pred.shape
-        a = _tensor(pred, dev).permute(0, 3, 1, 2)  # (N, 3, H, W) uint8
-        b = _tensor(target, dev).permute(0, 3, 1, 2)
-        names = list(regions)
-        masks = torch.stack([_tensor(regions[k], dev) for k in names], 1) if names else None  # (N, R, H, W)
-        out: Scores = {r: {} for r in ["full", *names]}
-        if need_pixels:
-            d = a.to(torch.int32) - b.to(torch.int32)
-            out = _pixel_scores((d * d).sum(1), ssim_mod.ssim_map_torch(a, b), masks, names)
-        value, spatial = lpips_distances(self.lpips, a, b, spatial=bool(names))
-        out["full"]["lpips"] = value.double().cpu().numpy()
-        if names:
-            lp = region_means(spatial.reshape(n, 1, h * w), masks.reshape(n, len(names), h * w)).cpu().numpy()
-            for j, k in enumerate(names):
-                out[k]["lpips"] = lp[:, 0, j]
-        return out
+    def _lpips_batch(self, pending: Pending, sl: slice, out: Scores) -> None:
+        """LPIPS of frames `sl`: one AlexNet pass over the truths, predictions and needed composites together.
 
-
-def _tensor(array: np.ndarray, device: str) -> Any:
-    import torch
-
-    return torch.from_numpy(np.require(array, requirements=["C", "W"])).to(device)
+        A frame the prediction leaves exact needs no pass (every score there is perfect)."""
+        torch = self._torch
+        h, w = pending.pred.shape[1:3]
+        changed = [f for f in range(sl.start, sl.stop) if pending.done["full"][MSE][f] > 0]
+        out["full"]["lpips"][sl] = 0.0
+        for name in pending.regions:
+            kinds = pending.kinds[name][sl]
+            out[name]["lpips"][sl] = np.where(kinds == EMPTY, np.nan, 0.0)  # EXACT scores 0 without a pass
+        if not changed:
+            return
+        jobs = [(name, f) for name in pending.regions for f in changed if pending.kinds[name][f] == COMPOSITE]
+        images = [pending.target[changed], pending.pred[changed]]
+        images += [composite(pending.pred[f], pending.target[f], pending.regions[name][f])[None] for name, f in jobs]
+        stack = torch.from_numpy(np.concatenate(images)).to(self.device).permute(0, 3, 1, 2)
+        feats = lpips_features(self.lpips, stack)
+        self.passes += len(stack)
+        n = len(changed)
+        row = {f: i for i, f in enumerate(changed)}
+        truth_of = torch.tensor([*range(n), *(row[f] for _, f in jobs)], device=stack.device)
+        value, spatial = lpips_compare(self.lpips, [x[n:] for x in feats], [x[truth_of] for x in feats], (h, w))
+        value, spatial = value.double().cpu().numpy(), spatial.double().cpu().numpy()
+        out["full"]["lpips"][changed] = value[:n]
+        for name, mask in pending.regions.items():
+            for f in changed:
+                if pending.kinds[name][f] == WHOLE:
+                    out[name]["lpips"][f] = spatial[row[f]][mask[f]].mean()
+        for j, (name, f) in enumerate(jobs):
+            out[name]["lpips"][f] = spatial[n + j][pending.regions[name][f]].mean()

@@ -16,17 +16,14 @@ Hidden entries (``.partial-*`` left by a killed writer, ``predictions.json``) ar
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import shutil
 import struct
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from genbench import contract
 from genbench.errors import GenbenchError
@@ -128,29 +125,6 @@ def validate_predictions(root: Path, expected: list[Expected]) -> None:
     if problems:
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         raise PredictionsError(problems[0] + more)
-
-
-def read_frames(folder: Path, count: int, digest: Any = None, label: str = "") -> np.ndarray:
-    """Frames 0..count-1 of `folder` as (T, H, W[, C]) uint8.
-
-    With a hashlib `digest`, each file's name (prefixed by `label`) and bytes are fed to it as read.
-    """
-    frames = []
-    for i in range(count):
-        path = folder / contract.frame_name(i)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise GenbenchError(f"{path}: frame not found") from None
-        if digest is not None:
-            digest.update(f"{label}/{path.name}:{len(data)}:".encode())
-            digest.update(data)
-        try:
-            with Image.open(io.BytesIO(data)) as img:
-                frames.append(np.asarray(img))
-        except (OSError, SyntaxError, ValueError) as exc:  # Pillow's errors for truncated or corrupt files
-            raise GenbenchError(f"{path}: unreadable image ({exc})") from None
-    return np.stack(frames)
 
 
 def combine_digests(digests: dict[str, str]) -> str:

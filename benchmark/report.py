@@ -21,13 +21,27 @@ import numpy as np
 from PIL import Image
 
 from genbench import contract
-from genbench.benchmark import items as it
 from genbench.benchmark.metrics import HIGHER_IS_BETTER, METRICS
-from genbench.benchmark.predictions import read_frames
-from genbench.benchmark.regions import REGIONS
-from genbench.benchmark.results import ALPHA_METRICS, EvalResult, fmt, method_summary, protocol_lines
+from genbench.benchmark.regions import ordered
+from genbench.benchmark.results import (
+    HEADLINE_LABEL,
+    HEADLINES,
+    Column,
+    EvalResult,
+    alpha_columns,
+    fmt,
+    headline_column,
+    kind_regions,
+    layer_summaries,
+    method_summary,
+    protocol_lines,
+    prove_columns,
+    region_columns,
+)
 from genbench.benchmark.svg import bar_chart, scatter
+from genbench.frames import read_frames
 from genbench.preview import strip
+from genbench.samples import layering_scenes, load_layering, load_removal, removal_samples
 
 REPORT_FILE = "report.html"
 STRIP_HEIGHT = 128  # panels are upscaled (nearest) to at least this many pixels high
@@ -72,11 +86,11 @@ def _pick(ids: list[str], count: int) -> list[str]:
 
 
 def _removal_strips(result: EvalResult, data: Path, count: int) -> list[str]:
-    samples = {s.sample_id: s for s in it.removal_samples(data, result.dataset["split"])}
+    samples = {s.sample_id: s for s in removal_samples(data, result.dataset["split"])}
     cap = result.protocol.get("max_frames")
     html = []
     for sid in _pick(sorted(samples), count):
-        item = it.load_removal(data, samples[sid], cap)
+        item = load_removal(data, samples[sid], cap)
         t = len(item.frames) // 2
         html.append(f"<h3>{escape(sid)} <small>(frame {t})</small></h3>")
         for run in result.runs:
@@ -90,11 +104,11 @@ def _removal_strips(result: EvalResult, data: Path, count: int) -> list[str]:
 
 
 def _layering_strips(result: EvalResult, data: Path, count: int) -> list[str]:
-    metas = {m.scene_id: m for m in it.layering_scenes(data, result.dataset["split"])}
+    metas = {m.scene_id: m for m in layering_scenes(data, result.dataset["split"])}
     cap = result.protocol.get("max_frames")
     html = []
     for sid in _pick(sorted(metas), count):
-        item = it.load_layering(data, metas[sid], cap)
+        item = load_layering(data, metas[sid], cap)
         t, k = len(item.frames) // 2, metas[sid].object_ids[0]
         html.append(f"<h3>{escape(sid)} <small>(frame {t}, layer {k})</small></h3>")
         for run in result.runs:
@@ -108,31 +122,25 @@ def _layering_strips(result: EvalResult, data: Path, count: int) -> list[str]:
     return html
 
 
-def _html_table(names: list[str], summaries: list[dict[str, Any]], key: str,
-                alpha: list[dict[str, Any]] | None = None) -> str:
+def _html_table(names: list[str], summaries: list[dict[str, Any]], columns: list[Column]) -> str:
     """Table with the best value per column in bold."""
-    regions = [r for r in REGIONS if any(r in s[key] for s in summaries)]
-    cols = [(r, m) for r in regions for m in METRICS]
-    head = "".join(f"<th>{r} {m.upper()} {'↑' if HIGHER_IS_BETTER[m] else '↓'}</th>" for r, m in cols)
-    head += "<th>alpha IoU ↑</th><th>alpha L1 ↓</th>" if alpha else ""
-    values = [[s[key].get(r, {}).get(m) for r, m in cols] for s in summaries]
+    head = "".join(f"<th>{escape(c.header)}</th>" for c in columns)
+    values = [[c.value(s) for c in columns] for s in summaries]
     best = []
-    for j, (_, m) in enumerate(cols):
+    for j, c in enumerate(columns):
         column = [v[j] for v in values if v[j] is not None and math.isfinite(v[j])]
-        best.append((max if HIGHER_IS_BETTER[m] else min)(column) if column and len(summaries) > 1 else None)
+        best.append((max if c.higher_is_better else min)(column) if column and len(summaries) > 1 else None)
     rows = []
     for i, name in enumerate(names):
         cells = "".join(
             f'<td class="{"best" if best[j] is not None and values[i][j] == best[j] else ""}">'
-            f"{fmt(values[i][j], m)}</td>" for j, (_, m) in enumerate(cols))
-        if alpha:
-            cells += "".join(f"<td>{fmt(alpha[i][m], m)}</td>" for m in ALPHA_METRICS)
+            f"{fmt(values[i][j], c.metric)}</td>" for j, c in enumerate(columns))
         rows.append(f"<tr><td>{escape(name)}</td><td>{summaries[i]['clips']}</td>{cells}</tr>")
     return f"<table><tr><th>method</th><th>clips</th>{head}</tr>{''.join(rows)}</table>"
 
 
 def _charts(names: list[str], summaries: list[dict[str, Any]], what: str) -> str:
-    regions = [r for r in REGIONS if any(r in s["regions"] for s in summaries)]
+    regions = ordered({r for s in summaries for r in s["regions"]})
     charts = []
     for m in METRICS:
         series = {n: [s["regions"].get(r, {}).get(m) for r in regions] for n, s in zip(names, summaries, strict=True)}
@@ -163,11 +171,23 @@ def render_html(result: EvalResult, data: Path, strips: int = 4) -> str:
             "<h2>Protocol</h2><ul>" + "".join(f"<li>{escape(x)}</li>" for x in protocol_lines(result.protocol))
             + "</ul>"]
     what = "output vs target" if task == "removal" else "background vs bg"
-    body += [f"<h2>Scores: {what} (clip-weighted)</h2>", _html_table(names, sums, "regions"),
-             "<h2>Frame-weighted</h2>", _html_table(names, sums, "frame_weighted")]
+    body += [f"<h2>Scores: {what} (clip-weighted)</h2>",
+             f"<p>{escape(HEADLINE_LABEL)}: {escape(HEADLINES[task])}.</p>",
+             _html_table(names, sums, [headline_column(), *region_columns(sums)])]
+    kinds = kind_regions(sums)
+    if kinds:
+        body += ["<h2>By effect kind (clip-weighted)</h2>",
+                 _html_table(names, sums, region_columns(sums, regions=kinds))]
+    body += ["<h2>Frame-weighted</h2>",
+             _html_table(names, sums, [headline_column("frame_weighted"), *region_columns(sums, "frame_weighted")])]
+    if task == "removal":
+        body += ["<h2>PROVE-comparable</h2><p>xiaomi-research/prove's protocol: whole frame, first 81 frames, mean "
+                 "over frames then clips; RC-S and RC-T on DINOv2-giant features when genbench eval is given "
+                 "<code>--dinov2 DIR</code>.</p>", _html_table(names, sums, prove_columns())]
     if task == "layering":
+        layers = layer_summaries(sums)
         body += ["<h2>Layers over the GT background vs solo videos, alpha vs GT (clip-weighted)</h2>",
-                 _html_table(names, [s["layers"] for s in sums], "regions", [s["alpha"] for s in sums])]
+                 _html_table(names, layers, region_columns(layers) + alpha_columns())]
     body += ["<h2>Per region</h2>", _charts(names, sums, "background" if task == "layering" else "")]
     if task == "layering":
         body.append(_charts(names, [s["layers"] for s in sums], "layers"))

@@ -1,15 +1,18 @@
 """The frozen benchmark splits: how each is built, and checksums that prove a copy is the official one.
 
-A split is a recipe (`SplitRecipe`): Kubric-style test scenes from a frozen seed, plus object-paste
+A split is a recipe (`SplitRecipe`): Kubric-style scenes from a frozen seed, plus object-paste
 and tripod scenes made from a second, auxiliary render (paste sources and targets; tripod footage
-is a static-camera render played as clean plate -> object enters -> clean plate). Every scene's
-split is `test`. `build_split` runs the real generators through the command line and merges their
-scenes into one dataset.
+is a static-camera render played as clean plate -> object enters -> clean plate). Every scene of a
+benchmark split (`SPLITS`) is in split `test`; the validation recipe (`VALIDATION`) is the same
+mix from disjoint seeds, in split `val`, for model selection. `build_split` runs the real
+generators through the command line and merges their scenes into one dataset.
 
 The rendered frames are the reference, not the seeds: path-traced pixels can differ in the last
 bits between CPUs, so a rebuild is documented but never assumed byte-equal. `write_checksums` /
 `verify_checksums` compare a copy against the committed `<name>.sha256` (one line per file,
-`sha256  relative/path`, sorted), so anyone can check that their copy is the official one.
+`sha256  relative/path`, sorted), so anyone can check that their copy is the official one. The
+checksums cover what is deterministic: every frame, mask and trimask and each scene's meta.json;
+not run.json (seconds, threads), not previews, not the rebuilt indexes.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class SplitRecipe:
     aux_scenes: int
     paste_scenes: int
     tripod_plate_frames: int  # clean-plate frames before and after the object's clip
+    label: str = "test"  # the split every scene gets: test (benchmark) or val (model selection)
 
     @property
     def dataset_name(self) -> str:
@@ -69,12 +73,17 @@ SPLITS: dict[str, SplitRecipe] = {
     "full": SplitRecipe(name="full", version="1", kubric_seed=2025, kubric_scenes=40, resolution=128, frames=24,
                         samples=32, aux_seed=2026, aux_scenes=16, paste_scenes=12, tripod_plate_frames=8),
 }
+# Model selection: the mini recipe from seeds no benchmark split uses; `genbench train casper` validates on it.
+VALIDATION = SplitRecipe(name="val", version="1", kubric_seed=3025, kubric_scenes=6, resolution=64, frames=8,
+                         samples=32, aux_seed=3026, aux_scenes=6, paste_scenes=2, tripod_plate_frames=6, label="val")
 SHIPPED = HERE / "mini"
 
 
 def recipe(name: str) -> SplitRecipe:
+    if name == VALIDATION.name:
+        return VALIDATION
     if name not in SPLITS:
-        raise GenbenchError(f"unknown benchmark split {name!r}; choose one of {', '.join(SPLITS)}")
+        raise GenbenchError(f"unknown benchmark split {name!r}; choose one of {', '.join([*SPLITS, VALIDATION.name])}")
     return SPLITS[name]
 
 
@@ -107,8 +116,8 @@ def tripod_footage(aux: Path, out: Path, plate_frames: int) -> list[Path]:
     return clips
 
 
-def _merge(parts: list[Path], root: Path) -> None:
-    """Copy every part's scenes into root/scenes with split `test` (scene ids are unique per generator)."""
+def _merge(parts: list[Path], root: Path, label: str) -> None:
+    """Copy every part's scenes into root/scenes with split `label` (scene ids are unique per generator)."""
     for part in parts:
         for sid in list_scene_ids(part):
             target = scene_dir(root, sid)
@@ -116,7 +125,7 @@ def _merge(parts: list[Path], root: Path) -> None:
                 raise GenbenchError(f"scene id {sid} appears twice while merging the benchmark parts")
             shutil.copytree(scene_dir(part, sid), target)
             meta = read_meta(root, sid)
-            meta.split = "test"
+            meta.split = label
             write_json(target / contract.META_FILE, meta.to_dict())
 
 
@@ -167,7 +176,7 @@ def build_split(spec: SplitRecipe, out: Path, *, workers: int = 1, render_option
     if merged.exists():  # an interrupted merge: cheap to redo
         shutil.rmtree(merged)
     (merged / contract.SCENES_DIR).mkdir(parents=True)
-    _merge(parts, merged)
+    _merge(parts, merged, spec.label)
     finalize(merged, name=spec.dataset_name, generator="benchmark", settings={"recipe": asdict(spec)})
     merged.rename(out)
     shutil.rmtree(work)
@@ -175,12 +184,18 @@ def build_split(spec: SplitRecipe, out: Path, *, workers: int = 1, render_option
 
 
 def checksummed(rel: str) -> bool:
-    """Whether the checksums cover a file (posix path relative to the split): the data a score depends
-    on, i.e. every file of every scene (frames, masks, trimasks, meta.json) except the preview GIFs.
-    `dataset.json` and `manifest.parquet` are indexes rebuilt from the scenes (a copy fetched from the
-    Hub rebuilds them, with its own provenance), so they are not covered."""
+    """Whether the checksums cover a file (posix path relative to the split): what is deterministic and
+    what a score depends on, i.e. every file of every scene (frames, masks, trimasks, meta.json) except the
+    preview GIFs and run.json (seconds and threads, which differ from run to run). `dataset.json` and
+    `manifest.parquet` are indexes rebuilt from the scenes (a copy fetched from the Hub rebuilds them, with
+    its own provenance), so they are not covered."""
     parts = rel.split("/")
-    return len(parts) > 2 and parts[0] == contract.SCENES_DIR and parts[-1] != PREVIEW_FILE
+    return len(parts) > 2 and parts[0] == contract.SCENES_DIR and parts[-1] not in (PREVIEW_FILE, contract.RUN_FILE)
+
+
+def is_pixel_file(rel: str) -> bool:
+    """A frame, mask or trimask (PNG): a change there changes what is scored, not only what is recorded."""
+    return rel.endswith(".png")
 
 
 def file_digests(root: Path) -> dict[str, str]:
@@ -223,6 +238,15 @@ class Verification:
     def ok(self) -> bool:
         return not (self.missing or self.changed or self.extra)
 
+    def summary(self) -> str:
+        """One line: how many files differ and whether any pixel file (frame, mask, trimask) does."""
+        differ = self.changed + self.missing + self.extra
+        pixels = [rel for rel in differ if is_pixel_file(rel)]
+        what = (f"{len(pixels)} of them frames, masks or trimasks (first: {pixels[0]})" if pixels
+                else "metadata only: every frame, mask and trimask matches")
+        return (f"{len(self.changed)} changed, {len(self.missing)} missing, {len(self.extra)} extra of "
+                f"{self.checked} files; {what}")
+
 
 def verify_checksums(root: Path, path: Path) -> Verification:
     """Compare every file under root, byte for byte, with the committed checksums."""
@@ -247,9 +271,7 @@ def require_official(root: Path, spec: SplitRecipe, checksums: Path | None = Non
     result = verify_checksums(root, path)
     if not result.ok:
         first = (result.changed + result.missing + result.extra)[0]
-        raise GenbenchError(f"not the official {spec.dataset_name}: {len(result.changed)} changed, "
-                            f"{len(result.missing)} missing, {len(result.extra)} extra of {result.checked} files "
-                            f"(first: {first})")
+        raise GenbenchError(f"not the official {spec.dataset_name}: {result.summary()} (first: {first})")
     return result
 
 
@@ -293,3 +315,76 @@ def official_digest(root: Path) -> str | None:
     except GenbenchError:
         return None
     return hashlib.sha256(checksum_file(spec.name).read_bytes()).hexdigest()
+
+
+# -- keeping benchmark content out of training and model selection -------------------------------------------
+
+def benchmark_scene_ids() -> dict[str, str]:
+    """Kubric scene id -> benchmark split name, for every scene of every benchmark recipe's renders (its test
+    scenes and the auxiliary render its paste and tripod scenes come from). A Kubric scene is a function of
+    (seed, index), so a render of these ids is benchmark content at any resolution."""
+    from genbench.generators.kubric.make import GENERATOR
+
+    out = {}
+    for spec in SPLITS.values():
+        for seed, count in ((spec.kubric_seed, spec.kubric_scenes), (spec.aux_seed, spec.aux_scenes)):
+            for i in range(count):
+                out.setdefault(f"{GENERATOR}-s{seed}-{i:06d}", spec.dataset_name)
+    return out
+
+
+def benchmark_frames() -> dict[str, tuple[str, str]]:
+    """sha256 -> (split name, path) of every input frame (rgb/full) of every benchmark split, from the
+    committed checksums: what a copy of a split, or of any of its scenes, cannot hide."""
+    out: dict[str, tuple[str, str]] = {}
+    for spec in SPLITS.values():
+        path = checksum_file(spec.name)
+        if path.is_file():
+            for rel, digest in read_checksums(path).items():
+                if f"/{contract.RGB_DIR}/{contract.FULL}/" in rel:
+                    out.setdefault(digest, (spec.dataset_name, rel))
+    return out
+
+
+def benchmark_overlap(root: Path) -> str | None:
+    """Where the dataset at `root` holds benchmark content, in words (the first scene found), else None.
+
+    A scene overlaps when its id is a benchmark render's (`benchmark_scene_ids`) or any of its input frames
+    is byte for byte a benchmark split's (`benchmark_frames`): a copied, renamed or merged split is caught
+    by its content, not its path."""
+    ids, frames = benchmark_scene_ids(), benchmark_frames()
+    for sid in list_scene_ids(root):
+        if sid in ids:
+            return f"scene {sid} is a scene of {ids[sid]} (same generator, seed and index)"
+        folder = scene_dir(root, sid) / contract.RGB_DIR / contract.FULL
+        for frame in sorted(folder.glob("*.png")):
+            hit = frames.get(hashlib.sha256(frame.read_bytes()).hexdigest())
+            if hit:
+                return f"{frame.relative_to(root)} is {hit[1]} of {hit[0]}"
+    return None
+
+
+def refuse_benchmark_content(root: Path, use: str) -> None:
+    """Raise GenbenchError when the dataset `root`, meant for `use` (training, validation), holds benchmark content."""
+    overlap = benchmark_overlap(root)
+    if overlap:
+        raise GenbenchError(f"{root} shares content with a benchmark split ({overlap}); benchmark scenes never "
+                            f"serve for {use}: use data from other seeds (genbench render --seed S, S not "
+                            f"{', '.join(str(s) for s in sorted(_benchmark_seeds()))})")
+
+
+def _benchmark_seeds() -> set[int]:
+    return {seed for spec in SPLITS.values() for seed in (spec.kubric_seed, spec.aux_seed)}
+
+
+def validation_split() -> Path:
+    """The validation split (`VALIDATION`) in genbench's cache, built there the first time it is asked for."""
+    from genbench.benchmark.lpips_backbone import cache_dir
+
+    out = cache_dir() / "splits" / VALIDATION.dataset_name
+    if (out / contract.DATASET_FILE).is_file():
+        return out
+    log.info("building the validation split %s once into %s (a few minutes; later runs reuse it)",
+             VALIDATION.dataset_name, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return build_split(VALIDATION, out, workers=1)

@@ -1,4 +1,4 @@
-"""SSIM exactly as scikit-image computes it by default, fast for uint8 frames, on the CPU or any torch device.
+"""SSIM exactly as scikit-image computes it by default, fast for uint8 frames.
 
 ``skimage.metrics.structural_similarity(a, b, channel_axis=-1, data_range=1.0)`` with its defaults:
 a 7x7 uniform window, K1 = 0.01, K2 = 0.03, sample covariance (N / (N - 1)), the SSIM map averaged
@@ -6,16 +6,14 @@ over channels and over the pixels at least 3 from the border (skimage crops the 
 
 On the interior the window never leaves the frame, so skimage's padding mode does not matter and
 plain 7x7 window sums reproduce its filter. Frames are uint8, so the window sums of x, y,
-x^2 + y^2 and x*y are integers below 2^24: exact in float32, whatever the summation order (OpenCV's
-box filter on the CPU, torch's sum pooling elsewhere). The formula is multiplied through by
+x^2 + y^2 and x*y are integers below 2^24: exact in float32, whatever the summation order of
+OpenCV's box filter. The formula is multiplied through by
 49^2 255^2, so the differences that cancel (the variances and the covariance) are integers computed
-exactly in int32; only the last products and the division round, in float64. Both paths give the
-same bits, and agree with skimage to float64 rounding (tested to 1e-9).
+exactly in int32; only the last products and the division round, in float64. It agrees with
+skimage to float64 rounding (tested to 1e-9).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 
@@ -28,12 +26,12 @@ _C1 = (K1 * 255.0) ** 2 * _P * _P
 _C2 = (K2 * 255.0) ** 2 * _P * (_P - 1)
 
 
-def _f64(v: Any) -> Any:
-    return v.astype(np.float64) if isinstance(v, np.ndarray) else v.double()
+def _f64(v: np.ndarray) -> np.ndarray:
+    return v.astype(np.float64)
 
 
-def _ssim_from_sums(sx: Any, sy: Any, sqq: Any, sxy: Any) -> Any:
-    """SSIM from the exact int32 window sums of x, y, x^2 + y^2 and x*y (numpy arrays or tensors, consumed).
+def _ssim_from_sums(sx: np.ndarray, sy: np.ndarray, sqq: np.ndarray, sxy: np.ndarray) -> np.ndarray:
+    """SSIM from the exact int32 window sums of x, y, x^2 + y^2 and x*y (consumed).
 
     skimage's terms: means u = s / P and sample covariances v = (P s_xy - s_x s_y) / (P (P - 1)), in
     units of 1/255; here every term is scaled by P^2 255^2 (numerator and denominator alike), so the
@@ -80,18 +78,6 @@ def ssim_map_cv2(x: np.ndarray, y: np.ndarray) -> np.ndarray:
             out[i] += _ssim_from_sums(box(xf), box(yf), box(xf * xf + yf * yf), box(xf * yf))
     out /= channels
     return out
-
-
-def ssim_map_torch(a: Any, b: Any) -> Any:
-    """`ssim_map_cv2` for (N, C, H, W) uint8 tensors on any device: (N, H - 6, W - 6) float64."""
-    import torch
-    import torch.nn.functional as F
-
-    x, y = a.to(torch.float32), b.to(torch.float32)
-    sums = F.avg_pool2d(torch.cat([x, y, x * x + y * y, x * y], 1), WIN, stride=1, divisor_override=1)
-    sx, sy, sqq, sxy = sums.to(torch.int32).chunk(4, 1)
-    s_map = _ssim_from_sums(sx, sy, sqq.contiguous(), sxy.contiguous())
-    return s_map.sum(1) / a.shape[1]
 
 
 def ssim(x: np.ndarray, y: np.ndarray) -> np.ndarray:

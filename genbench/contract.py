@@ -6,11 +6,14 @@ A dataset is a folder::
       dataset.json          DatasetInfo
       manifest.parquet      one row per Sample
       scenes/<scene_id>/
-        meta.json           SceneMeta
+        meta.json           SceneMeta: everything that made the scene (deterministic, checksummed)
+        run.json            what differs from run to run (seconds, threads); optional, never checksummed
         rgb/<video>/00000.png ...     uint8 RGB; video is `full`, `bg`, `minus_<k>` or `solo_<k>`
         layers/<k>/00000.png ...      uint8 RGBA ground-truth layer of object k
         masks/visible/00000.png ...   uint8 instance ids (0 = background, k = object k)
         masks/amodal/<k>/00000.png    uint8 0/255: where object k is, occluded or not
+        masks/effects/<k>/<kind>/...  optional uint8 0/255: where object k's effect of one kind is
+                                      (shadow, reflection, ...), measured by the generator
         trimask/<sample>/00000.png    optional stored trimask (0/128/255); otherwise derived
 
 Object ids start at 1, so an id is both the folder suffix and the value in `masks/visible`
@@ -27,6 +30,7 @@ DATASET_FILE = "dataset.json"
 MANIFEST_FILE = "manifest.parquet"
 SCENES_DIR = "scenes"
 META_FILE = "meta.json"
+RUN_FILE = "run.json"
 PARTIAL_PREFIX = ".partial-"  # temporary scene folders; never visible as scenes
 
 RGB_DIR = "rgb"
@@ -34,6 +38,8 @@ LAYERS_DIR = "layers"
 MASKS_DIR = "masks"
 VISIBLE_DIR = "visible"
 AMODAL_DIR = "amodal"
+EFFECTS_DIR = "effects"
+EFFECT_KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # e.g. shadow, reflection, refraction, light
 TRIMASK_DIR = "trimask"
 
 FULL = "full"
@@ -44,6 +50,12 @@ TRIMASK_REMOVE = 0
 TRIMASK_UNCERTAIN = 128
 TRIMASK_PRESERVE = 255
 TRIMASK_VALUES = (TRIMASK_REMOVE, TRIMASK_UNCERTAIN, TRIMASK_PRESERVE)
+
+# A scene's ground-truth settings live in meta.json `quality.params`; its effect tolerance (uint8 levels: input
+# and target differing by more is an effect, by less is noise) is `quality.params.effect_tolerance`.
+QUALITY_PARAMS = "params"
+EFFECT_TOLERANCE = "effect_tolerance"
+DEFAULT_EFFECT_TOLERANCE = 2  # where a scene records none: differences of 1-2 levels are rounding
 
 FRAME_DIGITS = 5
 FRAME_PATTERN = re.compile(r"^(\d{5})\.png$")

@@ -19,7 +19,7 @@ import pandas as pd
 import genbench
 from genbench import contract
 from genbench.errors import DatasetError
-from genbench.records import MANIFEST_COLUMNS, DatasetInfo, Sample, SceneMeta
+from genbench.records import MANIFEST_COLUMNS, REQUIRED_COLUMNS, DatasetInfo, Sample, SceneMeta
 from genbench.scene import list_scene_ids, read_json, read_meta, write_json
 
 
@@ -46,7 +46,7 @@ def read_manifest(root: Path) -> list[Sample]:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise DatasetError(f"{path}: unreadable parquet ({exc})") from None
-    missing = set(MANIFEST_COLUMNS) - set(frame.columns)
+    missing = set(REQUIRED_COLUMNS) - set(frame.columns)
     if missing:
         raise DatasetError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
     return [Sample.from_row(row) for row in frame.to_dict("records")]

@@ -7,13 +7,15 @@ so the same frames always give the same files.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from genbench import contract
-from genbench.errors import DatasetError
+from genbench.errors import DatasetError, GenbenchError
 
 PNG_COMPRESS_LEVEL = 6
 
@@ -68,4 +70,27 @@ def read_video(folder: Path) -> np.ndarray:
     shapes = {f.shape for f in frames}
     if len(shapes) != 1:
         raise DatasetError(f"{folder}: frames differ in shape {sorted(shapes)}")
+    return np.stack(frames)
+
+
+def read_frames(folder: Path, count: int, digest: Any = None, label: str = "") -> np.ndarray:
+    """Frames 0..count-1 of `folder` as (T, H, W[, C]) uint8.
+
+    With a hashlib `digest`, each file's name (prefixed by `label`) and bytes are fed to it as read.
+    """
+    frames = []
+    for i in range(count):
+        path = folder / contract.frame_name(i)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise GenbenchError(f"{path}: frame not found") from None
+        if digest is not None:
+            digest.update(f"{label}/{path.name}:{len(data)}:".encode())
+            digest.update(data)
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                frames.append(np.asarray(img))
+        except (OSError, SyntaxError, ValueError) as exc:  # Pillow's errors for truncated or corrupt files
+            raise GenbenchError(f"{path}: unreadable image ({exc})") from None
     return np.stack(frames)

@@ -100,6 +100,7 @@ class SceneMeta:
 
     videos: names of the RGB videos written under rgb/ (`full`, `bg`, `minus_<k>`, `solo_<k>`).
     layers / amodal: object ids that have a ground-truth layer / an amodal mask.
+    effects: object id -> the effect kinds that have a mask under masks/effects/<k>/<kind>/ (optional).
     """
 
     scene_id: str
@@ -115,22 +116,30 @@ class SceneMeta:
     videos: list[str] = field(default_factory=lambda: [contract.FULL, contract.BG])
     layers: list[int] = field(default_factory=list)
     amodal: list[int] = field(default_factory=list)
+    effects: dict[int, list[str]] = field(default_factory=dict)
     samples: list[SampleSpec] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)  # the run's settings, the same for every scene
     spec: dict[str, Any] = field(default_factory=dict)  # this scene's sampled description
     camera: dict[str, Any] = field(default_factory=dict)
     lights: list[dict[str, Any]] = field(default_factory=list)
     render: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
     quality: dict[str, Any] = field(default_factory=dict)
+    # What differs from run to run (seconds, threads): written to run.json beside meta.json, never checksummed
+    run: dict[str, Any] = field(default_factory=dict)
     schema_version: int = contract.SCHEMA_VERSION
 
     @property
     def object_ids(self) -> list[int]:
         return [inst.id for inst in self.instances]
 
+    def effect_kinds(self, remove: tuple[int, ...] | list[int]) -> tuple[str, ...]:
+        """The effect kinds with masks among the objects `remove`, sorted."""
+        return tuple(sorted({kind for k in remove for kind in self.effects.get(k, [])}))
+
     def to_dict(self) -> dict[str, Any]:
+        optional = {"effects": {str(k): list(v) for k, v in sorted(self.effects.items())}} if self.effects else {}
         return {
+            **optional,
             "schema_version": self.schema_version,
             "scene_id": self.scene_id,
             "generator": self.generator,
@@ -152,7 +161,6 @@ class SceneMeta:
             "camera": self.camera,
             "lights": self.lights,
             "render": self.render,
-            "timings": self.timings,
             "quality": self.quality,
         }
 
@@ -161,6 +169,16 @@ class SceneMeta:
         where = f"scene {data.get('scene_id', '?')}"
         md = _require(data, "metadata", where)
         height, width = _require(md, "resolution", where)
+        render = dict(data.get("render", {}))
+        run = dict(data.get("run", {}))
+        if "timings" in data:  # written inside meta.json before run.json existed
+            run.setdefault("timings", dict(data["timings"]))
+        if "runtime" in render:  # the device made the pixels and stays; threads and the rest describe the run
+            runtime = dict(render.pop("runtime"))
+            if "device" in runtime:
+                render["device"] = runtime.pop("device")
+            for key, value in runtime.items():
+                run.setdefault(key, value)
         return cls(
             schema_version=int(_require(data, "schema_version", where)),
             scene_id=str(_require(data, "scene_id", where)),
@@ -176,14 +194,15 @@ class SceneMeta:
             videos=[str(v) for v in data.get("videos", [])],
             layers=[int(k) for k in data.get("layers", [])],
             amodal=[int(k) for k in data.get("amodal", [])],
+            effects={int(k): [str(kind) for kind in v] for k, v in data.get("effects", {}).items()},
             samples=[SampleSpec.from_dict(s) for s in data.get("samples", [])],
             settings=dict(data.get("settings", {})),
             spec=dict(data.get("spec", {})),
             camera=dict(data.get("camera", {})),
             lights=list(data.get("lights", [])),
-            render=dict(data.get("render", {})),
-            timings=dict(data.get("timings", {})),
+            render=render,
             quality=dict(data.get("quality", {})),
+            run=run,
         )
 
 
@@ -203,6 +222,7 @@ class Sample:
     trimask_dilation: int
     trimask_band: int  # -1: the whole background is uncertain
     trimask_stored: bool
+    effect_kinds: tuple[str, ...] = ()  # kinds with per-kind effect masks among the removed objects
 
     @property
     def trimask_spec(self) -> TrimaskSpec:
@@ -224,17 +244,20 @@ class Sample:
             trimask_dilation=spec.trimask.dilation,
             trimask_band=-1 if spec.trimask.band is None else spec.trimask.band,
             trimask_stored=spec.trimask.stored,
+            effect_kinds=meta.effect_kinds(spec.remove),
         )
 
     def to_row(self) -> dict[str, Any]:
         row = dataclasses.asdict(self)
         row["remove"] = list(self.remove)
+        row["effect_kinds"] = list(self.effect_kinds)
         return row
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Sample:
-        values = {f.name: row[f.name] for f in dataclasses.fields(cls)}
+        values = {f.name: row[f.name] for f in dataclasses.fields(cls) if f.name in row}
         values["remove"] = tuple(int(k) for k in values["remove"])
+        values["effect_kinds"] = tuple(str(k) for k in values.get("effect_kinds", ()))
         for name in ("num_frames", "height", "width", "trimask_dilation", "trimask_band"):
             values[name] = int(values[name])
         values["trimask_stored"] = bool(values["trimask_stored"])
@@ -242,6 +265,7 @@ class Sample:
 
 
 MANIFEST_COLUMNS = tuple(f.name for f in dataclasses.fields(Sample))
+REQUIRED_COLUMNS = tuple(c for c in MANIFEST_COLUMNS if c != "effect_kinds")  # older manifests lack it
 
 
 @dataclass

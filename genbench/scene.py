@@ -33,6 +33,7 @@ class Scene:
     visible: (T, H, W) uint8 instance ids, 0 = background.
     amodal: object id -> (T, H, W) uint8, 255 where the object is (occluded or not), else 0.
     trimasks: sample id -> (T, H, W) uint8 in {0, 128, 255}, only for stored trimasks.
+    effects: object id -> effect kind -> (T, H, W) uint8, 255 where that effect of the object is, else 0.
     """
 
     meta: SceneMeta
@@ -41,6 +42,7 @@ class Scene:
     layers: dict[int, np.ndarray] = field(default_factory=dict)
     amodal: dict[int, np.ndarray] = field(default_factory=dict)
     trimasks: dict[str, np.ndarray] = field(default_factory=dict)
+    effects: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def check(self) -> None:
         """Raise DatasetError if arrays disagree with each other or with the metadata."""
@@ -51,11 +53,15 @@ class Scene:
             raise DatasetError(f"{where}: rgb videos {sorted(self.rgb)} != meta.videos {sorted(m.videos)}")
         if sorted(self.layers) != sorted(m.layers) or sorted(self.amodal) != sorted(m.amodal):
             raise DatasetError(f"{where}: layers/amodal keys disagree with meta.json")
+        if {k: sorted(v) for k, v in self.effects.items()} != {k: sorted(v) for k, v in m.effects.items()}:
+            raise DatasetError(f"{where}: effect masks disagree with meta.json effects {m.effects}")
         arrays: list[tuple[str, np.ndarray, tuple[int, ...]]] = [("masks/visible", self.visible, want)]
         arrays += [(f"rgb/{k}", v, (*want, 3)) for k, v in self.rgb.items()]
         arrays += [(f"layers/{k}", v, (*want, 4)) for k, v in self.layers.items()]
         arrays += [(f"masks/amodal/{k}", v, want) for k, v in self.amodal.items()]
         arrays += [(f"trimask/{k}", v, want) for k, v in self.trimasks.items()]
+        arrays += [(f"masks/effects/{k}/{kind}", v, want) for k, kinds in self.effects.items()
+                   for kind, v in kinds.items()]
         for name, arr, shape in arrays:
             if arr.dtype != np.uint8 or arr.shape != shape:
                 raise DatasetError(f"{where}: {name} is {arr.dtype}{arr.shape}, expected uint8{shape}")
@@ -124,7 +130,12 @@ def _write_contents(folder: Path, scene: Scene) -> None:
         write_video(folder / contract.MASKS_DIR / contract.AMODAL_DIR / str(k), mask)
     for sid, tri in scene.trimasks.items():
         write_video(folder / contract.TRIMASK_DIR / sid, tri)
+    for k, kinds in scene.effects.items():
+        for kind, mask in kinds.items():
+            write_video(folder / contract.MASKS_DIR / contract.EFFECTS_DIR / str(k) / kind, mask)
     write_json(folder / contract.META_FILE, scene.meta.to_dict())
+    if scene.meta.run:
+        write_json(folder / contract.RUN_FILE, scene.meta.run)
 
 
 def write_scene(root: Path, scene: Scene, *, overwrite: bool = False) -> Path:
@@ -148,7 +159,12 @@ def write_scene(root: Path, scene: Scene, *, overwrite: bool = False) -> Path:
 
 
 def read_meta(root: Path, scene_id: str) -> SceneMeta:
-    return SceneMeta.from_dict(read_json(scene_dir(root, scene_id) / contract.META_FILE))
+    """The scene's meta.json, with its run.json (when present) as `SceneMeta.run`."""
+    folder = scene_dir(root, scene_id)
+    data = read_json(folder / contract.META_FILE)
+    if (folder / contract.RUN_FILE).is_file():
+        data["run"] = read_json(folder / contract.RUN_FILE)
+    return SceneMeta.from_dict(data)
 
 
 def read_scene(root: Path, scene_id: str) -> Scene:
@@ -164,4 +180,6 @@ def read_scene(root: Path, scene_id: str) -> Scene:
         layers={k: read_video(folder / contract.LAYERS_DIR / str(k)) for k in meta.layers},
         amodal={k: read_video(masks / contract.AMODAL_DIR / str(k)) for k in meta.amodal},
         trimasks={p.name: read_video(p) for p in sorted(trimask_dir.iterdir())} if trimask_dir.is_dir() else {},
+        effects={k: {kind: read_video(masks / contract.EFFECTS_DIR / str(k) / kind) for kind in kinds}
+                 for k, kinds in meta.effects.items()},
     )

@@ -147,6 +147,13 @@ def check_scene(root: Path, scene_id: str) -> tuple[list[Problem], int]:
     visible_kind = _VideoKind(("L", "P"), frozenset({0, *ids}))
     videos.append((f"{contract.MASKS_DIR}/{contract.VISIBLE_DIR}", visible_kind))
     videos += [(f"{contract.MASKS_DIR}/{contract.AMODAL_DIR}/{k}", _AMODAL) for k in meta.amodal]
+    for k, kinds in meta.effects.items():
+        if k not in ids:
+            add(contract.META_FILE, f"effects: object {k} is not an instance id")
+        for kind in kinds:
+            if not contract.EFFECT_KIND_PATTERN.match(kind):
+                add(contract.META_FILE, f"effects: kind {kind!r} of object {k} is not a plain lower-case name")
+            videos.append((f"{contract.MASKS_DIR}/{contract.EFFECTS_DIR}/{k}/{kind}", _AMODAL))
     stored = sorted(_subfolders(folder / contract.TRIMASK_DIR))
     videos += [(f"{contract.TRIMASK_DIR}/{s}", _TRIMASK) for s in stored]
 
@@ -155,6 +162,10 @@ def check_scene(root: Path, scene_id: str) -> tuple[list[Problem], int]:
         ([str(k) for k in meta.layers], _subfolders(folder / contract.LAYERS_DIR), contract.LAYERS_DIR),
         ([str(k) for k in meta.amodal], _subfolders(folder / contract.MASKS_DIR / contract.AMODAL_DIR),
          f"{contract.MASKS_DIR}/{contract.AMODAL_DIR}"),
+        ([str(k) for k in meta.effects], _subfolders(folder / contract.MASKS_DIR / contract.EFFECTS_DIR),
+         f"{contract.MASKS_DIR}/{contract.EFFECTS_DIR}"),
+        *(([kind for kind in kinds], _subfolders(folder / contract.MASKS_DIR / contract.EFFECTS_DIR / str(k)),
+           f"{contract.MASKS_DIR}/{contract.EFFECTS_DIR}/{k}") for k, kinds in meta.effects.items()),
     ):
         for name in sorted(on_disk - set(listed)):
             add(f"{what}/{name}", "folder not listed in meta.json")

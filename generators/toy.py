@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from genbench import contract
+from genbench.pixels import over
 from genbench.records import Instance, SampleSpec, SceneMeta, TrimaskSpec
 from genbench.scene import Scene
 
@@ -109,13 +110,6 @@ def _layer(obj: ToyObject, size: int, frames: int) -> tuple[np.ndarray, np.ndarr
     return layer, silhouette
 
 
-def _over(layer: np.ndarray, below: np.ndarray) -> np.ndarray:
-    """Composite uint8 RGBA `layer` over uint8 RGB `below`, rounded to uint8."""
-    alpha = layer[..., 3:4].astype(np.float32) / 255.0
-    out = layer[..., :3].astype(np.float32) * alpha + below.astype(np.float32) * (1.0 - alpha)
-    return np.round(out).astype(np.uint8)
-
-
 def build_toy_scene(settings: ToySettings, index: int, spec: dict) -> Scene:
     """Composite every video of the contract from the layers of a sampled spec."""
     size, frames = settings.resolution, settings.frames
@@ -130,7 +124,7 @@ def build_toy_scene(settings: ToySettings, index: int, spec: dict) -> Scene:
     def composite(ids: list[int]) -> np.ndarray:
         out = bg
         for k in ids:  # id order is depth order: 1 is at the back
-            out = _over(layers[k], out)
+            out = over(layers[k], out)
         return out
 
     ids = [o.id for o in objects]
@@ -160,12 +154,16 @@ def build_toy_scene(settings: ToySettings, index: int, spec: dict) -> Scene:
         videos=list(rgb),
         layers=ids,
         amodal=ids,
+        effects={k: ["shadow"] for k in ids},
         samples=samples,
         settings=asdict(settings),
         spec=spec,
     )
     amodal = {k: np.where(silhouettes[k], 255, 0).astype(np.uint8) for k in ids}
-    return Scene(meta=meta, rgb=rgb, visible=visible, layers=layers, amodal=amodal)
+    # the shadow: the layer's partly transparent pixels (the body is opaque)
+    effects = {k: {"shadow": np.where((layers[k][..., 3] > 0) & (layers[k][..., 3] < 255), 255, 0).astype(np.uint8)}
+               for k in ids}
+    return Scene(meta=meta, rgb=rgb, visible=visible, layers=layers, amodal=amodal, effects=effects)
 
 
 def make_toy_scene(settings: ToySettings, index: int) -> Scene:

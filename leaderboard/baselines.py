@@ -3,7 +3,9 @@
 Every method is found through the registry (`genbench.methods.METHODS`), its predictions are made by
 the benchmark's own `Evaluator.predict` (cached under `--runs`), and they enter the board through
 the same `submit` as anyone's, so the baselines pass the same checks. A method already on the board
-for the same task, dataset version and split is skipped, so a rerun adds nothing.
+for the same task, dataset version, split and benchmark protocol version is skipped, so a rerun adds
+nothing; an entry scored under an older protocol does not count, so after a protocol change the
+rerun scores every baseline anew (the old entries stay, shown apart).
 
     python -m genbench.leaderboard.baselines [--board DIR] [--data DIR] [--runs DIR]
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from genbench.benchmark import items as it
 from genbench.benchmark.harness import PREDICTIONS_DIR, EvalSettings, Evaluator, default_data
-from genbench.benchmark.metrics import FrameScorer
+from genbench.benchmark.metrics import PROTOCOL_VERSION, FrameScorer
 from genbench.errors import GenbenchError
 from genbench.leaderboard.store import Entry, read_board
 from genbench.leaderboard.submit import Submission, submit
@@ -51,8 +53,8 @@ def enter_baselines(board: Path, data: Path | None = None, runs: Path = Path("le
                 log.warning("%s is not registered here; skipped", name)
                 continue
             if any(e.method == name and e.task == task and e.dataset["sha256"] == digest and e.dataset["split"] == split
-                   for e in read_board(board)):
-                log.info("%s (%s) is on the board already", name, task)
+                   and e.protocol_version == PROTOCOL_VERSION for e in read_board(board)):
+                log.info("%s (%s) is on the board already (protocol v%d)", name, task, PROTOCOL_VERSION)
                 continue
             root = Path(runs) / task / PREDICTIONS_DIR / name
             try:

@@ -1,34 +1,46 @@
 """`build`: the board as a static site, ``index.html`` plus ``assets/`` (no external CDN, works from file://).
 
-Per group (task, dataset version, split): a sortable table per region (clip-weighted PSNR, SSIM,
-LPIPS and the frame-weighted PSNR beside them; layering adds the layers and alpha), bar charts per
-metric (inline SVG), and the qualitative strips stored with each entry. Tables are complete HTML
-(readable without JavaScript); ``assets/board.js`` adds sorting by any column (click a header, or
-``index.html#sort=<table id>:<column>:<asc|desc>``) and numbers the rows in their current order.
+Per group (task, dataset version, split, protocol version; `genbench.leaderboard.board.Group`):
+its tables (`Group.tables`: the headline and clip-weighted PSNR/SSIM/LPIPS per region, the effect
+kinds, the frame-weighted means, PROVE-comparable scores for removal, the layers and alpha for
+layering), bar charts per metric and region (inline SVG), and the qualitative strips stored with
+each entry. Every table is ranked by the group's rank column (the headline, lower first; full-frame
+PSNR for a protocol v1 group), which its header marks with ``aria-sort`` and the table with
+``data-sort-col``/``data-sort-dir``; each numeric header names its summary path in ``data-key``.
+Groups scored under another protocol follow the current ones, apart, each with its notice.
+
+Tables are complete HTML (ranked and numbered without JavaScript); ``assets/board.js`` adds sorting
+by any column (click a header, or ``index.html#sort=<table id>:<column>:<asc|desc>``) and numbers
+the rows in their current order.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from html import escape
 from pathlib import Path
 
 from genbench.atomic import atomic_folder
-from genbench.benchmark.metrics import HIGHER_IS_BETTER, METRICS
-from genbench.benchmark.results import fmt
+from genbench.benchmark.metrics import HIGHER_IS_BETTER, METRICS, PROTOCOL_VERSION
+from genbench.benchmark.results import HEADLINE_LABEL, HEADLINES, fmt
 from genbench.benchmark.svg import bar_chart
 from genbench.errors import GenbenchError
-from genbench.leaderboard.board import Group, groups, ranked, score
+from genbench.leaderboard.board import Group, Table, groups, score, value
 from genbench.leaderboard.store import Entry, read_board
 
 INDEX = "index.html"
 ASSETS = "assets"
+APART = "other-protocols"  # the anchor of the groups scored under another protocol
 CSS = """body{font-family:sans-serif;margin:24px auto;max-width:1400px;color:#222;padding:0 16px}
 table.board{border-collapse:collapse;margin:6px 0 18px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#f4f4f4;white-space:nowrap}th.sortable{cursor:pointer}th[aria-sort=ascending]::after{content:" ▲"}
 th[aria-sort=descending]::after{content:" ▼"}td.method,td.authors,th.method,th.authors{text-align:left}
+table.board td{white-space:nowrap}
 .charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:8px 0 16px}figcaption{font-weight:bold}
 img.strip{image-rendering:pixelated;display:block;max-width:100%;margin:3px 0}code{background:#f4f4f4;padding:1px 4px}
+.scroll{overflow-x:auto}p.notice{background:#fff4e0;border-left:4px solid #e8a13a;padding:6px 10px}
+h2.apart{border-top:2px solid #e8a13a;padding-top:12px;margin-top:36px}
 """
 JS = r"""// genbench leaderboard: sortable tables. No dependencies.
 (function () {
@@ -65,7 +77,9 @@ JS = r"""// genbench leaderboard: sortable tables. No dependencies.
         sortTable(table, col, dir);
       });
     });
-    sortTable(table, parseInt(table.getAttribute("data-sort-col"), 10), table.getAttribute("data-sort-dir"));
+    if (table.hasAttribute("data-sort-col")) {  // else the rows stay in the order the page lists them
+      sortTable(table, parseInt(table.getAttribute("data-sort-col"), 10), table.getAttribute("data-sort-dir"));
+    }
   });
   var m = /sort=([^:&]+):(\d+):(asc|desc)/.exec(decodeURIComponent(location.hash));
   if (m) {
@@ -76,9 +90,8 @@ JS = r"""// genbench leaderboard: sortable tables. No dependencies.
 """
 
 
-def _num(value: float | None, metric: str) -> str:
-    shown = fmt(value, metric)
-    return f'<td data-value="{"" if value is None else repr(value)}">{shown}</td>'
+def _num(v: float | None, metric: str) -> str:
+    return f'<td data-value="{"" if v is None else repr(v)}">{fmt(v, metric)}</td>'
 
 
 def _method_cell(e: Entry) -> str:
@@ -88,70 +101,76 @@ def _method_cell(e: Entry) -> str:
     return f'<td class="method" title="{escape(e.id)}">{name}</td>'
 
 
-def _table(table_id: str, entries: list[Entry], columns: list[tuple[str, str, str, str]]) -> str:
-    """A sortable table. columns: (header, summary key, region, metric); sorted by the first column."""
+def _table(g: Group, table: Table, entries: list[Entry]) -> str:
+    """A sortable table of `entries` (in the group's rank order). Its default sort (``data-sort-col``,
+    ``data-sort-dir``, the header's ``aria-sort``) is the group's rank column when the table has it."""
+    default = next((i for i, c in enumerate(table.columns) if c.path == g.rank_column.path), None)
     head = ['<th class="rank">#</th>', '<th class="method sortable">method</th>']
-    for header, _key, _region, metric in columns:
-        better = "higher" if HIGHER_IS_BETTER.get(metric, metric != "l1") else "lower"
-        arrow = "↑" if better == "higher" else "↓"
-        head.append(f'<th class="sortable" data-better="{better}">{escape(header)} {arrow}</th>')
+    for i, c in enumerate(table.columns):
+        better = "higher" if c.higher_is_better else "lower"
+        attrs = f'class="sortable num" data-key="{escape(".".join(c.path))}" data-better="{better}"'
+        if c.metric == "headline":
+            attrs += f' title="{escape(HEADLINES.get(g.task, ""))}"'
+        if i == default:
+            attrs += f' aria-sort="{"descending" if c.higher_is_better else "ascending"}"'
+        head.append(f"<th {attrs}>{escape(c.header)}</th>")
     head += ['<th class="sortable">extra data</th>', '<th class="authors sortable">authors</th>',
              '<th class="sortable">submitted</th>']
     rows = []
-    first = columns[0]
-    for e in ranked(entries, first[2], first[3]) if first[1] == "regions" else entries:
-        cells = ["<td class=\"rank\"></td>", _method_cell(e)]
-        for _header, key, region, metric in columns:
-            if key == "alpha":
-                v = e.summary.get("alpha", {}).get(metric)
-                cells.append(_num(None if v is None else float(v), metric))
-            elif key == "layers":
-                cells.append(_num(e.summary.get("layers", {}).get("regions", {}).get(region, {}).get(metric), metric))
-            else:
-                cells.append(_num(score(e, region, metric, key), metric))
+    for rank, e in enumerate(entries, 1):
+        cells = [f'<td class="rank">{rank}</td>', _method_cell(e)]
+        cells += [_num(value(e, c), c.metric) for c in table.columns]
         cells += [f"<td>{'yes' if e.extra_data else 'no'}</td>", f'<td class="authors">{escape(e.authors)}</td>',
                   f"<td>{escape(e.submitted[:10])}</td>"]
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    sort_dir = "desc" if HIGHER_IS_BETTER.get(first[3], True) else "asc"
-    return (f'<table class="board" id="{escape(table_id)}" data-sort-col="2" data-sort-dir="{sort_dir}">'
-            f"<thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    sort = ""
+    if default is not None:
+        column = table.columns[default]
+        sort = f' data-sort-col="{default + 2}" data-sort-dir="{"desc" if column.higher_is_better else "asc"}"'
+    return (f'<div class="scroll"><table class="board" id="{escape(g.key)}-{escape(table.name)}"{sort}>'
+            f"<thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
-def _charts(g: Group) -> str:
-    names = [e.method if [x.method for x in g.entries].count(e.method) == 1 else f"{e.method} ({e.id[:15]})"
-             for e in g.entries]
+def _charts(g: Group, entries: list[Entry]) -> str:
+    names = [e.method if [x.method for x in entries].count(e.method) == 1 else f"{e.method} ({e.id[:15]})"
+             for e in entries]
+    regions = g.regions()
     charts = []
     for m in METRICS:
-        series = {n: [score(e, r, m) for r in g.regions()] for n, e in zip(names, g.entries, strict=True)}
+        series = {n: [score(e, r, m) for r in regions] for n, e in zip(names, entries, strict=True)}
         arrow = "higher is better" if HIGHER_IS_BETTER[m] else "lower is better"
-        charts.append(bar_chart(f"{m.upper()} per region ({arrow})", g.regions(), series))
+        charts.append(bar_chart(f"{m.upper()} per region ({arrow})", regions, series,
+                                width=max(440, 164 + 80 * len(regions))))  # room for effect:<kind> labels
     return f'<div class="charts">{"".join(charts)}</div>'
 
 
 def _group_html(g: Group, strip_paths: dict[str, list[str]]) -> str:
     d = g.dataset
-    out = [f'<section id="{escape(g.key)}"><h2>{escape(g.title)}</h2>']
-    what = "output vs target" if g.task == "removal" else "background vs bg"
-    for region in g.regions():
-        columns = [(f"{m.upper()}", "regions", region, m) for m in METRICS]
-        columns.append(("PSNR frame-weighted", "frame_weighted", region, "psnr"))
-        out.append(f"<h3>{escape(region)} region <small>({what}, clip-weighted)</small></h3>")
-        out.append(_table(f"{g.key}-{region}", g.entries, columns))
-    if g.task == "layering":
-        columns = [(f"layers {m.upper()}", "layers", "full", m) for m in METRICS]
-        columns += [("alpha IoU", "alpha", "", "iou"), ("alpha L1", "alpha", "", "l1")]
-        out.append("<h3>layers <small>(each layer over the GT background vs solo_&lt;k&gt;; alpha vs GT)</small></h3>")
-        out.append(_table(f"{g.key}-layers", ranked(g.entries), columns))
-    out += ["<h3>Per region</h3>", _charts(g), "<h3>Qualitative (middle frame)</h3>"]
-    for e in ranked(g.entries):
+    out = [f'<section id="{escape(g.key)}" data-protocol="{g.version}"><h2>{escape(g.title)}</h2>']
+    if g.notice:
+        notice = re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(g.notice))
+        out.append(f'<p class="notice">{notice}</p>')
+    else:
+        out.append(f"<p>{escape(g.ranking[0].upper() + g.ranking[1:])}.</p>")
+    entries = g.ranked()
+    for table in g.tables():
+        out.append(f"<h3>{escape(table.caption)}</h3>")
+        out.append(_table(g, table, entries))
+    out += ["<h3>Per region</h3>", _charts(g, entries), "<h3>Qualitative (middle frame)</h3>"]
+    for e in entries:
         imgs = "".join(f'<img class="strip" src="{escape(p)}" alt="{escape(e.method)} {escape(Path(p).stem)}">'
                        for p in strip_paths.get(e.id, []))
         out.append(f"<figure><figcaption>{escape(e.method)}</figcaption>{imgs or 'no strips stored'}</figure>")
     proto = next(iter(g.entries)).protocol
-    out.append(f"<p><small>dataset {escape(d['name'])} ({escape(str(d.get('generator', '')))}), sha256 "
-               f"<code>{escape(d['sha256'])}</code>; LPIPS {escape(str(proto.get('lpips', {}).get('net', '')))}; "
-               f"weighting: {escape(str(proto.get('weighting', '')))}</small></p></section>")
+    out.append(f"<p><small>protocol v{g.version}; dataset {escape(d['name'])} "
+               f"({escape(str(d.get('generator', '')))}), sha256 <code>{escape(d['sha256'])}</code>; LPIPS "
+               f"{escape(str(proto.get('lpips', {}).get('net', '')))}; weighting: "
+               f"{escape(str(proto.get('weighting', '')))}</small></p></section>")
     return "".join(out)
+
+
+def _toc(gs: list[Group]) -> str:
+    return "<ul>" + "".join(f'<li><a href="#{escape(g.key)}">{escape(g.title)}</a></li>' for g in gs) + "</ul>"
 
 
 def render_index(entries: list[Entry], strip_paths: dict[str, list[str]], title: str = "genbench leaderboard") -> str:
@@ -159,12 +178,21 @@ def render_index(entries: list[Entry], strip_paths: dict[str, list[str]], title:
     if not entries:
         body.append("<p>No entries yet. Add one with <code>genbench leaderboard submit PRED --method NAME</code>.</p>")
     gs = groups(entries)
+    current = [g for g in gs if g.current]
+    apart = [g for g in gs if not g.current]
     if len(gs) > 1:
-        body.append("<ul>" + "".join(f'<li><a href="#{escape(g.key)}">{escape(g.title)}</a></li>' for g in gs)
-                    + "</ul>")
-    body += [_group_html(g, strip_paths) for g in gs]
-    body.append("<p><small>Scores from <code>genbench leaderboard submit</code>: predictions validated against "
-                "the split and scored by genbench.benchmark. Click a column header to sort.</small></p>")
+        body.append(_toc(current))
+        if apart:
+            body.append(f'<p>Scored under another protocol (<a href="#{APART}">shown apart</a>, not comparable '
+                        f"with protocol v{PROTOCOL_VERSION}):</p>" + _toc(apart))
+    body += [_group_html(g, strip_paths) for g in current]
+    if apart:
+        body.append(f'<h2 id="{APART}" class="apart">Scored under another protocol: not comparable with protocol '
+                    f"v{PROTOCOL_VERSION}</h2>")
+        body += [_group_html(g, strip_paths) for g in apart]
+    body.append(f"<p><small>Scores from <code>genbench leaderboard submit</code>: predictions validated against "
+                f"the split and scored by genbench.benchmark under protocol v{PROTOCOL_VERSION}. Each group is ranked "
+                f"by {escape(HEADLINE_LABEL)} (lower is better); click a column header to sort by it.</small></p>")
     return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<link rel="stylesheet" href="{ASSETS}/style.css"></head><body>{"".join(body)}'

@@ -11,6 +11,11 @@ Layout::
 renames it into place, then writes board.json to a temporary file and renames it over the old one.
 Readers never take the lock: they see the old board or the new one, never a torn file. Two
 concurrent submits both land, one after the other.
+
+Benchmark protocol versions share the one board schema: an entry's ``protocol`` records the
+version it was scored under (``"version": 2`` since protocol v2; entries written before carry no
+version and were scored under v1). They are read as they were written, never rewritten or
+re-scored here: `genbench.leaderboard.board` shows each protocol's entries apart.
 """
 
 from __future__ import annotations
@@ -41,9 +46,11 @@ ENTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 class Entry:
     """One accepted submission: who, what it was scored on, and its summary scores.
 
-    summary: `genbench.benchmark.results.method_summary` of the run (regions -> psnr/ssim/lpips,
-    frame_weighted, clips_scored; layering also layers and alpha). dataset: name, generator, split,
-    sha256 (manifest + dataset.json) and item count of the split it was scored on.
+    summary: `genbench.benchmark.results.method_summary` of the run (protocol v2: headline,
+    headline_frame_weighted, regions -> psnr/ssim/lpips, frame_weighted, clips_scored; removal also prove;
+    layering also layers and alpha; protocol v1 entries have no headline and no prove). dataset: name,
+    generator, split, sha256 (`genbench.benchmark.items.dataset_digest`) and item count of the split it was
+    scored on. protocol: the benchmark protocol it was scored under (`protocol_version`).
     """
 
     id: str
@@ -59,6 +66,15 @@ class Entry:
     url: str = ""
     extra_data: bool = False  # trained on data beyond the benchmark's training split
     strips: list[str] = field(default_factory=list)  # entries/<id>/strip-*.png, relative to the board
+
+    @property
+    def protocol_version(self) -> int:
+        """The benchmark protocol version the entry was scored under: 1 when its protocol records none."""
+        version = self.protocol.get("version", 1) if isinstance(self.protocol, dict) else 1
+        try:
+            return int(version)
+        except (TypeError, ValueError):
+            return 1
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Entry:

@@ -6,6 +6,10 @@ benchmark (`validate_predictions`: every sample present, frame counts, sizes, 8-
 right channels), scored by `genbench.benchmark.harness.evaluate`, and only then appended to the board
 (`store.append`). Any rejection happens before the board is touched, so the store stays byte for byte
 as it was; the private folder is deleted either way.
+
+The entry keeps the run's method summary (with the task's headline) and protocol (with its
+version), so the board groups it with entries scored under the same protocol. The leaderboard scores
+the split it is told: `DEFAULT_SPLIT` when none is given.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import io
 import re
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
@@ -25,19 +29,22 @@ from genbench import contract
 from genbench.benchmark import items as it
 from genbench.benchmark.harness import EvalSettings, default_data, evaluate
 from genbench.benchmark.metrics import FrameScorer
-from genbench.benchmark.predictions import Expected, read_frames
+from genbench.benchmark.predictions import Expected
 from genbench.benchmark.report import error_map, strip_image
-from genbench.benchmark.results import EvalResult, results_dict
+from genbench.benchmark.results import HEADLINE_LABEL, EvalResult, fmt, results_dict
 from genbench.errors import GenbenchError
+from genbench.frames import read_frames
 from genbench.leaderboard.archive import Caps, SubmissionRejected, ingest
 from genbench.leaderboard.store import Entry, append
 from genbench.progress import get_logger
+from genbench.samples import layering_scenes, load_layering, load_removal, removal_samples
 from genbench.scene import write_json
 
 log = get_logger("leaderboard")
 METHOD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:+()@-]{0,63}$")
 URL = re.compile(r"^https?://[^\s<>\"']{1,500}$")
 STRIPS = 3  # qualitative strips stored per entry
+DEFAULT_SPLIT = "test"
 
 
 @dataclass(frozen=True)
@@ -60,10 +67,10 @@ class Submission:
 def expected_videos(data: Path, settings: EvalSettings) -> tuple[list[str], list[Expected]]:
     """The split's item ids and the videos a predictions folder for it must hold."""
     if settings.task == "removal":
-        samples = it.removal_samples(data, settings.split)
+        samples = removal_samples(data, settings.split)
         return ([s.sample_id for s in samples],
                 [e for s in samples for e in it.removal_expected(s, settings.max_frames)])
-    scenes = it.layering_scenes(data, settings.split)
+    scenes = layering_scenes(data, settings.split)
     return [m.scene_id for m in scenes], [e for m in scenes for e in it.layering_expected(m, settings.max_frames)]
 
 
@@ -103,9 +110,9 @@ def strips(data: Path, root: Path, settings: EvalSettings, ids: list[str]) -> di
     out: dict[str, bytes] = {}
     cap = settings.max_frames
     if settings.task == "removal":
-        samples = {s.sample_id: s for s in it.removal_samples(data, settings.split)}
+        samples = {s.sample_id: s for s in removal_samples(data, settings.split)}
         for n, sid in enumerate(_pick(sorted(ids), STRIPS)):
-            item = it.load_removal(data, samples[sid], cap)
+            item = load_removal(data, samples[sid], cap)
             t = len(item.frames) // 2
             pred = read_frames(root / sid, len(item.frames))[t]
             truth = item.target[t]
@@ -113,9 +120,9 @@ def strips(data: Path, root: Path, settings: EvalSettings, ids: list[str]) -> di
                                 ["input", "trimask", "output", "truth", "error x4"])
             out[f"strip-{n}-{sid}.png"] = _png(image)
         return out
-    metas = {m.scene_id: m for m in it.layering_scenes(data, settings.split)}
+    metas = {m.scene_id: m for m in layering_scenes(data, settings.split)}
     for n, sid in enumerate(_pick(sorted(ids), STRIPS)):
-        item = it.load_layering(data, metas[sid], cap)
+        item = load_layering(data, metas[sid], cap)
         t, k = len(item.frames) // 2, metas[sid].object_ids[0]
         bg = read_frames(root / sid / contract.BG, len(item.frames))[t]
         layer = read_frames(root / sid / contract.LAYERS_DIR / str(k), len(item.frames))[t]
@@ -141,7 +148,9 @@ def submit(sub: Submission, board: Path, *, data: Path | None = None, settings: 
            scorer: FrameScorer | None = None, caps: Caps | None = None) -> Entry:
     """Validate, score and add one submission to the board at `board`; returns the stored entry."""
     sub.check()
-    settings = settings or EvalSettings()
+    settings = settings or EvalSettings(split=DEFAULT_SPLIT)
+    if settings.split is None:
+        settings = replace(settings, split=DEFAULT_SPLIT)
     data = Path(data) if data is not None else default_data()
     ids, expected = expected_videos(data, settings)
     caps = caps or Caps.for_frames(sum(e.frames for e in expected),
@@ -172,5 +181,15 @@ def submit(sub: Submission, board: Path, *, data: Path | None = None, settings: 
                   provenance=results_json["provenance"], predictions_sha256=run.predictions_sha256,
                   authors=sub.authors, url=sub.url, extra_data=sub.extra_data)
     entry = append(board, entry, files)
-    log.info("%s: entry %s on %s/%s (%d items)", board, entry.id, ds["name"], ds["split"], ds["items"])
+    log.info("%s: %s (%d items)", board, accepted_line(entry), ds["items"])
     return entry
+
+
+def accepted_line(entry: Entry) -> str:
+    """One line naming the accepted entry, where it was scored, and its headline (lower is better; what it means:
+    `genbench.benchmark.results.HEADLINES`) and full-frame PSNR."""
+    s = entry.summary
+    full = s.get("regions", {}).get("full", {}).get("psnr")
+    return (f"accepted {entry.method} as {entry.id} on {entry.dataset['name']} split {entry.dataset['split']} "
+            f"(protocol v{entry.protocol_version}): headline {HEADLINE_LABEL} {fmt(s.get('headline'), 'headline')}; "
+            f"full-frame PSNR {fmt(full, 'psnr')}")

@@ -37,9 +37,9 @@ def _toy(root: Path, resolution: int, frames: int) -> Path:
 def measure(config: str, data: Path, out: Path, steps: int, device: str) -> dict[str, float]:
     import torch
 
-    from genbench.benchmark.items import load_removal, removal_samples
     from genbench.models.casper.pipeline import CasperPipeline
     from genbench.models.casper.train import Trainer, TrainSettings
+    from genbench.samples import load_removal, removal_samples
 
     trainer = Trainer(TrainSettings(data=[data], out=out / config, config=config, steps=steps + 2, device=device,
                                     log_every=0))

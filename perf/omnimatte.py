@@ -44,10 +44,10 @@ def main() -> int:
 
     from genbench.benchmark.harness import alpha_scores
     from genbench.frames import read_video
-    from genbench.models.omnimatte.compose import over, psnr
     from genbench.models.omnimatte.config import OmnimatteConfig
     from genbench.models.omnimatte.optimise import fit_layers
     from genbench.models.omnimatte.sources import from_scene
+    from genbench.pixels import over, psnr
     from genbench.scene import list_scene_ids, scene_dir
 
     root = _data(Path(args.cache).expanduser(), args.scenes)

@@ -56,14 +56,15 @@ class Tally:
     def add(self, scene: Scene, wall: float, cpu: float, scale: float = 1.0) -> None:
         """Count one scene; `scale` > 1 extrapolates its rendering time to more frames (build time stays)."""
         meta = scene.meta
-        build = meta.timings.get("build", 0.0)
+        timings = meta.run.get("timings", {})
+        build = timings.get("build", 0.0)
         self.wall += build + (wall - build) * scale
         self.cpu += build + (cpu - build) * scale
         self.scenes += 1
         self.pairs += len(meta.samples)
         self.renders += round(meta.render["renders"] * scale)
         self.frames_rendered += meta.render["rendered_frames"] * scale
-        for key, value in meta.timings.items():
+        for key, value in timings.items():
             self.timings[key] = self.timings.get(key, 0.0) + value
         for stats in meta.quality["objects"].values():
             if stats["noise_floor_psnr"] is not None:

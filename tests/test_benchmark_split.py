@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from genbench.benchmark.items import dataset_digest
 from genbench.cli import main
 from genbench.dataset import read_info, read_manifest
 from genbench.errors import GenbenchError
-from genbench.scene import list_scene_ids, read_meta
+from genbench.scene import list_scene_ids, read_meta, scene_dir
 from genbench.validate import validate_dataset
 
 
@@ -47,7 +50,20 @@ def test_a_changed_missing_or_extra_file_is_named(tmp_path: Path, capsys: pytest
     assert f"changed: {changed.relative_to(copy).as_posix()}" in out
     assert f"missing: {removed.relative_to(copy).as_posix()}" in out
     assert f"not in the split: {extra.relative_to(copy).as_posix()}" in out
-    assert "NOT the official" in out
+    assert "NOT the official" in out and "3 of them frames, masks or trimasks" in out
+
+
+def test_verify_says_when_only_metadata_differs_and_ignores_run_records(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    copy = Path(shutil.copytree(sp.SHIPPED, tmp_path / "mini"))
+    sid = list_scene_ids(copy)[0]
+    (scene_dir(copy, sid) / contract.RUN_FILE).write_text(json.dumps({"timings": {"total": 1.0}, "threads": 7}))
+    assert main(["benchmark", "verify", str(copy)]) == 0  # seconds and threads are not data
+    meta = scene_dir(copy, sid) / contract.META_FILE
+    meta.write_text(meta.read_text().replace('"split": "test"', '"split": "val"'))
+    assert main(["benchmark", "verify", str(copy)]) == 1
+    out = capsys.readouterr().out
+    assert "1 changed, 0 missing, 0 extra" in out and "metadata only: every frame, mask and trimask matches" in out
 
 
 def test_checksums_cover_the_scene_data_not_the_indexes_or_previews(tmp_path: Path) -> None:
@@ -129,8 +145,9 @@ def test_build_refuses_an_existing_folder_and_unknown_splits(tmp_path: Path,
 @pytest.mark.slow
 def test_a_small_recipe_builds_a_test_only_dataset_with_every_part_and_resumes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    recipe = replace(sp.SPLITS["mini"], name="micro", kubric_scenes=1, resolution=32, frames=8, samples=8,
-                     aux_scenes=4, paste_scenes=1, tripod_plate_frames=3)
+    micro = {"name": "micro", "kubric_scenes": 1, "resolution": 32, "frames": 8, "samples": 8, "aux_scenes": 4,
+             "paste_scenes": 1, "tripod_plate_frames": 3}
+    recipe = replace(sp.SPLITS["mini"], **micro)
     out = tmp_path / "micro"
     # interrupted after both renders: the work folder stays and `out` does not appear
     real = sp._genbench
@@ -163,6 +180,19 @@ def test_a_small_recipe_builds_a_test_only_dataset_with_every_part_and_resumes(
     assert kinds.count("kubric") == 1 and kinds.count("paste") == 1
     sums = sp.write_checksums(root, tmp_path / "micro.sha256")
     assert sp.verify_checksums(root, sums).ok
+    assert all((scene_dir(root, sid) / contract.RUN_FILE).is_file() for sid in list_scene_ids(root))
+    assert not any(rel.endswith(contract.RUN_FILE) for rel in sp.read_checksums(sums))
+
+    # built again with two render workers (in a process of its own, as a user would run it): the seconds and
+    # threads differ (run.json), the data does not
+    again = tmp_path / "again"
+    code = ("import sys; from dataclasses import replace; from genbench.benchmark import split as sp; "
+            f"sp.build_split(replace(sp.SPLITS['mini'], **{micro!r}), sys.argv[1], workers=2)")
+    subprocess.run([sys.executable, "-c", code, str(again)], check=True, capture_output=True)
+    result = sp.verify_checksums(again, sums)
+    assert result.ok, result.summary()
+    runs = [json.loads((scene_dir(d, "kubric-s2025-000000") / contract.RUN_FILE).read_text()) for d in (root, again)]
+    assert runs[0]["threads"] != runs[1]["threads"] or runs[0]["timings"] != runs[1]["timings"]
 
 
 def test_fetch_downloads_only_the_benchmark_config_from_the_split_repo(tmp_path: Path,

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from genbench.benchmark.items import load_removal, removal_samples
 from genbench.contract import TRIMASK_PRESERVE
 from genbench.methods import build_method
 from genbench.models.casper.checkpoint import from_pretrained, read_config, save_pretrained
@@ -20,6 +19,7 @@ from genbench.models.casper.model import CasperNet
 from genbench.models.casper.pipeline import CasperPipeline, training_scheduler, window_starts
 from genbench.models.casper.train import Trainer, TrainSettings
 from genbench.models.threads import torch_threads
+from genbench.samples import load_removal, removal_samples
 
 MICRO = CasperConfig(name="micro", channels=(8, 16), attention_heads=2, time_embed_dim=16, frames=4, crop=16,
                      batch_size=2, learning_rate=3e-3, prefill="none")

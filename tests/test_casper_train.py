@@ -65,7 +65,8 @@ def test_train_from_the_command_line(toy_dataset: Path, tmp_path: Path, capsys: 
     assert f"use it with `genbench eval --method casper:{ck}`" in capsys.readouterr().out
     config = json.loads((ck / "config.json").read_text())
     assert config["config"]["name"] == "tiny" and config["training"]["step"] == 2
-    assert set(config["training"]["validation"]["regions"]) == {"full", "object", "effect", "preserve"}
+    assert set(config["training"]["validation"]["regions"]) == {"full", "object", "effect", "preserve",
+                                                                "effect:shadow"}
     assert len((ck / "validation.jsonl").read_text().splitlines()) == 1
     before = (ck / "model.safetensors").read_bytes()
     # a second run into the same folder without --resume is refused and changes nothing
@@ -80,3 +81,51 @@ def test_train_from_the_command_line(toy_dataset: Path, tmp_path: Path, capsys: 
 def test_train_help_runs_as_a_program() -> None:
     result = subprocess.run([GENBENCH, "train", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "--resume" in result.stdout and "--weights" in result.stdout
+
+
+def _renamed_copy(src: Path, dest: Path) -> Path:
+    """A copy of a dataset with every scene folder renamed: only its content can give it away."""
+    import shutil
+
+    shutil.copytree(src, dest)
+    for folder in sorted((dest / "scenes").iterdir()):
+        folder.rename(folder.with_name(f"mine-{folder.name}"))
+    return dest
+
+
+def test_training_and_validation_refuse_benchmark_content(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    from genbench.benchmark.split import SHIPPED
+
+    copy = Path(shutil.copytree(SHIPPED, tmp_path / "copy"))
+    out = str(tmp_path / "ck")
+    _fails(["train", "casper", "--data", str(copy), "--out", out, "--split", "test", "--val-data", "none"], capsys,
+           "shares content with a benchmark split (scene kubric-s2025-000000 is a scene of genbench-benchmark-mini-v1")
+    renamed = _renamed_copy(SHIPPED, tmp_path / "renamed")
+    _fails(["train", "casper", "--data", str(renamed), "--out", out, "--split", "test", "--val-data", "none"], capsys,
+           "rgb/full/00000.png is scenes/kubric-s2025-000000/rgb/full/00000.png of genbench-benchmark-mini-v1")
+    assert not (tmp_path / "ck").exists()
+
+
+def test_validation_data_is_never_a_benchmark_split(toy_dataset: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from genbench.benchmark import split as sp
+
+    seeds = {seed for spec in sp.SPLITS.values() for seed in (spec.kubric_seed, spec.aux_seed)}
+    assert not seeds & {sp.VALIDATION.kubric_seed, sp.VALIDATION.aux_seed} and sp.VALIDATION.label == "val"
+    renamed = _renamed_copy(sp.SHIPPED, tmp_path / "renamed")
+    base = ["train", "casper", "--data", str(toy_dataset), "--out", str(tmp_path / "ck"), "--steps", "1"]
+    _fails([*base, "--val-data", str(renamed)], capsys, "never serve for validation (model selection)")
+    # no --val-data: genbench's validation split, resolved after the training data checks
+    asked = []
+
+    def validation_split() -> Path:
+        asked.append(True)
+        return toy_dataset  # a stand-in for the cached build of sp.VALIDATION, which takes minutes
+
+    monkeypatch.setattr(sp, "validation_split", validation_split)
+    assert main([*base, "--val-split", "val"]) == 0 and asked == [True]
+    config = json.loads((tmp_path / "ck" / "config.json").read_text())
+    assert config["training"]["settings"]["val_data"] == str(toy_dataset)

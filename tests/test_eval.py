@@ -15,8 +15,7 @@ from PIL import Image
 from genbench import contract
 from genbench.benchmark import harness
 from genbench.benchmark.harness import EvalSettings, alpha_scores, evaluate
-from genbench.benchmark.items import composite_over, layering_scenes, removal_samples
-from genbench.benchmark.metrics import PSNR_CAP, FrameScorer
+from genbench.benchmark.metrics import FrameScorer
 from genbench.benchmark.predictions import PredictionsError
 from genbench.benchmark.report import write_report
 from genbench.benchmark.results import write_results
@@ -25,7 +24,9 @@ from genbench.commands import eval as eval_cmd
 from genbench.errors import GenbenchError
 from genbench.frames import read_video, write_video
 from genbench.methods import LayeringMethod, RemovalMethod
+from genbench.pixels import PSNR_CAP, over
 from genbench.registry import Registry, UnknownName
+from genbench.samples import layering_scenes, removal_samples
 from genbench.scene import scene_dir
 
 SPLIT = "train"  # the toy fixture's train split: 12 samples of 4 frames, 32x32
@@ -95,7 +96,7 @@ def test_identity_runs_and_every_output_appears(toy_dataset: Path, tmp_path: Pat
     summary = json.loads(paths["json"].read_text())
     ident = summary["methods"]["identity"]
     assert ident["task"] == "removal" and ident["clips"] == 12 and ident["frames"] == 48
-    assert set(ident["regions"]) == {"full", "object", "effect", "preserve"}
+    assert set(ident["regions"]) == {"full", "object", "effect", "preserve", "effect:shadow"}  # toy shadows
     assert all(set(v) == {"psnr", "ssim", "lpips"} for v in ident["regions"].values())
     # identity leaves shadows behind: the effect region scores far worse than the preserve region
     assert ident["regions"]["effect"]["psnr"] < ident["regions"]["preserve"]["psnr"] - 20
@@ -105,12 +106,13 @@ def test_identity_runs_and_every_output_appears(toy_dataset: Path, tmp_path: Pat
 
     rows = list(csv.DictReader(paths["csv"].open()))
     assert len(rows) == 12 and {r["method"] for r in rows} == {"identity"}
-    row = rows[0]  # the per-clip PSNR equals a direct numpy computation (mean over frames)
+    row = rows[0]  # the per-clip PSNR equals a direct numpy computation (the PSNR of the clip's MSE)
     s = next(s for s in removal_samples(toy_dataset, SPLIT) if s.sample_id == row["item"])
     full = read_video(scene_dir(toy_dataset, s.scene_id) / contract.RGB_DIR / contract.FULL)
     target = read_video(scene_dir(toy_dataset, s.scene_id) / contract.RGB_DIR / s.target)
-    direct = np.mean([_numpy_psnr(full[t], target[t]) for t in range(len(full))])
-    assert float(row["full_psnr"]) == pytest.approx(direct, abs=1e-5)
+    assert float(row["full_psnr"]) == pytest.approx(_numpy_psnr(full, target), abs=1e-5)
+    assert ident["headline"] == pytest.approx((ident["regions"]["object"]["lpips"]
+                                               + ident["regions"]["effect"]["lpips"]) / 2)
 
     md = paths["markdown"].read_text()
     assert "| identity | 12 |" in md and "effect PSNR" in md and "frame-weighted" in md
@@ -157,6 +159,8 @@ def test_method_errors_are_one_actionable_line(toy_dataset: Path, tmp_path: Path
     with pytest.raises(GenbenchError, match="exactly one --method"):
         evaluate(["a", "b"], toy_dataset, tmp_path / "d", EvalSettings(split="val"), predictions=tmp_path, **kw)
     with pytest.raises(GenbenchError, match=r"no samples in split 'test'.*train, val"):
+        evaluate(["identity"], toy_dataset, tmp_path / "e", EvalSettings(split="test"), **kw)
+    with pytest.raises(GenbenchError, match=r"splits train, val and none is 'test'; choose one with --split"):
         evaluate(["identity"], toy_dataset, tmp_path / "e", EvalSettings(), **kw)
 
 
@@ -207,7 +211,7 @@ def test_alpha_scores_and_compositing() -> None:
     assert np.isnan(alpha_scores(np.zeros((1, 2, 2), np.uint8), np.zeros((1, 2, 2), np.uint8))["iou"][0])
     layer = np.zeros((1, 1, 1, 4), np.uint8)
     layer[..., :3], layer[..., 3] = 200, 255
-    assert composite_over(layer, np.full((1, 1, 1, 3), 10, np.uint8))[0, 0, 0, 0] == 200
+    assert over(layer, np.full((1, 1, 1, 3), 10, np.uint8))[0, 0, 0, 0] == 200
 
 
 # -- bad predictions are rejected with a message naming the file -----------------------------------------
@@ -319,7 +323,7 @@ def test_eval_command_scores_a_predictions_folder(toy_dataset: Path, tmp_path: P
                               "--predictions", str(pred)])
     assert eval_cmd.run(args) == 0
     printed = capsys.readouterr().out
-    assert "| oracle | 1 | 100.00 |" in printed and "report.html" in printed
+    assert "| oracle | 1 | 0.0000 | 100.00 |" in printed and "report.html" in printed  # score, full PSNR
     for name in ("results.json", "per_clip.csv", "results.md", "report.html"):
         assert (out / name).is_file()
 
@@ -401,3 +405,22 @@ def test_new_weights_under_the_same_spec_clear_the_prediction_cache(toy_dataset:
     Versioned.version = "b"  # e.g. a retrained checkpoint in the same folder
     evaluate(["versioned"], toy_dataset, out, EvalSettings(split=SPLIT), registry=registry, scorer=scorer)
     assert Versioned.calls == 2 * first
+
+
+def test_a_dataset_with_one_split_needs_no_split_option(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """A fresh render writes only `train`: `genbench eval --data DIR` scores it and says which split it used."""
+    from dataclasses import replace
+
+    from tests.conftest import TOY, make_toy_dataset
+
+    data = make_toy_dataset(tmp_path / "fresh", count=2, settings=replace(TOY, val_fraction=0.0))
+    parser = argparse.ArgumentParser()
+    _eval(parser)
+    out = tmp_path / "out"
+    with caplog.at_level("INFO"):
+        assert eval_cmd.run(parser.parse_args(["--method", "identity", "--data", str(data), "--out", str(out)])) == 0
+    assert "using split 'train', the only one with samples" in caplog.text
+    summary = json.loads((out / "results.json").read_text())
+    assert summary["dataset"]["split"] == "train" and summary["protocol"]["version"] == 2
+    assert summary["methods"]["identity"]["clips"] == len(removal_samples(data, "train"))

@@ -1,11 +1,13 @@
 """`genbench leaderboard`: submissions validated and scored, hostile archives refused, a store that never tears.
 
 Every rejection test checks three things: the reason, that the board's store is byte for byte what it
-was, and (for path tricks) that nothing appeared outside the private work folder.
+was, and (for path tricks) that nothing appeared outside the private work folder. The board tests check
+protocol v2's ranking by the headline, and that entries scored under protocol v1 stay apart.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -23,16 +25,16 @@ from PIL import Image
 
 from genbench import cli, contract
 from genbench.benchmark.harness import EvalSettings
-from genbench.benchmark.items import removal_samples
-from genbench.benchmark.metrics import FrameScorer
+from genbench.benchmark.metrics import PROTOCOL_VERSION, FrameScorer
 from genbench.errors import GenbenchError
 from genbench.frames import read_video, write_video
 from genbench.leaderboard.archive import Caps, SubmissionRejected
 from genbench.leaderboard.baselines import enter_baselines
-from genbench.leaderboard.board import show_text
+from genbench.leaderboard.board import groups, show_text
 from genbench.leaderboard.site import build
 from genbench.leaderboard.store import read_board
-from genbench.leaderboard.submit import Submission, submit
+from genbench.leaderboard.submit import Submission, accepted_line, submit
+from genbench.samples import load_removal, removal_samples
 from genbench.scene import scene_dir
 
 SPLIT = "train"  # the toy fixture's train split: 12 samples of 4 frames, 32x32
@@ -108,6 +110,8 @@ def test_accepts_folder_zip_and_wrapped_tar(toy_master: Path, oracle: Path, boar
     assert [e.method for e in entries] == ["oracle"]
     full = entries[0].summary["regions"]["full"]
     assert full["psnr"] == 100.0 and full["lpips"] < 1e-6  # the truth scores perfectly (PSNR capped)
+    assert entries[0].summary["headline"] < 1e-6 and entries[0].protocol["version"] == PROTOCOL_VERSION
+    assert entries[0].protocol_version == PROTOCOL_VERSION and "score ↓ 0.0000" in accepted_line(entries[0])
     assert entries[0].dataset["split"] == SPLIT and entries[0].dataset["items"] == 12
     assert len(entries[0].strips) == 3 and all((board / s).is_file() for s in entries[0].strips)
     files = _files(oracle)
@@ -269,7 +273,8 @@ def test_cli_submit_show_build(toy_master: Path, oracle: Path, tmp_path: Path,
     assert "path traversal" in capsys.readouterr().err and snapshot(store) == before
     assert cli.main(["leaderboard", "show", "--board", str(store)]) == 0
     out = capsys.readouterr().out
-    assert "| 1 | oracle | 100.00 |" in out and "A. Person" in out and "| yes |" in out
+    assert "| 1 | oracle | 0.0000 | 100.00 |" in out and "A. Person" in out and "| yes |" in out  # headline first
+    assert f"protocol v{PROTOCOL_VERSION}" in out and "another protocol" not in out
     assert cli.main(["leaderboard", "build", "--board", str(store), "--out", str(site)]) == 0
     assert (site / "index.html").is_file() and (site / "assets" / "board.js").is_file()
 
@@ -293,30 +298,148 @@ def test_baselines_enter_once_and_rank(baseline_board: Path) -> None:
     entries = read_board(baseline_board)
     assert [e.method for e in entries] == ["identity", "mask-alpha", "oracle"]  # the rerun added nothing
     text = show_text(entries)
-    assert text.index("| 1 | oracle |") < text.index("| 2 | identity |")  # ranked by full-frame PSNR
+    assert text.index("| 1 | oracle |") < text.index("| 2 | identity |")  # ranked by the headline
     assert "## layering: toy-test split train" in text and "| 1 | mask-alpha |" in text
     layering = next(e for e in entries if e.task == "layering")
     assert 0 < layering.summary["alpha"]["iou"] <= 1
 
 
+def _as_v1(entry: dict, method: str) -> dict:
+    """`entry` (a board.json entry dict) as a genbench before protocol v2 wrote it: no protocol version, no
+    headline, no PROVE columns, no effect kinds."""
+    old = copy.deepcopy(entry)
+    old.update(id=f"20240101T000000-{method}-v1", method=method, submitted="2024-01-01T00:00:00+00:00")
+    old["protocol"].pop("version")
+    for key in ("headline", "headline_frame_weighted", "prove"):
+        old["summary"].pop(key)
+    for key in ("regions", "frame_weighted", "clips_scored"):
+        old["summary"][key] = {r: v for r, v in old["summary"][key].items() if not r.startswith("effect:")}
+    return old
+
+
+def _write_entries(store: Path, entries: list[dict]) -> None:
+    store.mkdir(parents=True, exist_ok=True)
+    (store / "board.json").write_text(json.dumps({"schema": 1, "entries": entries}, indent=1))
+
+
+def test_baselines_rescore_over_v1_entries(baseline_board: Path, toy_master: Path, scorer: FrameScorer,
+                                           tmp_path: Path) -> None:
+    """A v1 entry of a baseline does not count as on the board: `make leaderboard` scores it under v2, and
+    leaves the v1 entry as it was written."""
+    board = json.loads((baseline_board / "board.json").read_text())
+    old = _as_v1(next(e for e in board["entries"] if e["method"] == "identity"), "identity")
+    store = tmp_path / "store"
+    _write_entries(store, [old])
+    runs = baseline_board.parent / "runs"  # the fixture's cached predictions
+    added = enter_baselines(store, toy_master, runs, split=SPLIT, scorer=scorer, methods={"removal": ("identity",)})
+    assert [(e.method, e.protocol_version) for e in added] == [("identity", PROTOCOL_VERSION)]
+    assert enter_baselines(store, toy_master, runs, split=SPLIT, scorer=scorer,
+                           methods={"removal": ("identity",)}) == []
+    assert json.loads((store / "board.json").read_text())["entries"][0] == old  # read, never rewritten
+    assert [e.protocol_version for e in read_board(store)] == [1, PROTOCOL_VERSION]
+
+
+@pytest.fixture(scope="module")
+def headline_board(toy_master: Path, scorer: FrameScorer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two removal methods on which full-frame PSNR and the headline disagree, plus each as a protocol v1 entry.
+
+    leaves-effect: the truth inside the object region, the input elsewhere: a perfect fill that leaves the
+    shadow behind (about 36 dB full-frame, headline about 0.009). noisy: the truth with uniform noise of
+    +-8 levels everywhere (about 34 dB, headline about 0.0014). The v1 entries are written into board.json
+    first, as an older genbench would have, and the v2 ones appended by `submit`.
+    """
+    root = tmp_path_factory.mktemp("headline")
+    rng = np.random.default_rng(0)
+    for s in removal_samples(toy_master, SPLIT):
+        item = load_removal(toy_master, s, None)
+        inside = (item.trimask == contract.TRIMASK_REMOVE)[..., None]
+        write_video(root / "leaves-effect" / s.sample_id, np.where(inside, item.target, item.frames))
+        noise = rng.integers(-8, 9, item.target.shape)
+        write_video(root / "noisy" / s.sample_id, np.clip(item.target + noise, 0, 255).astype(np.uint8))
+    scratch, store = root / "scratch", root / "store"
+    for name in ("leaves-effect", "noisy"):
+        submit(Submission(root / name, name, "tests"), scratch, data=toy_master, settings=SETTINGS, scorer=scorer)
+    scored = json.loads((scratch / "board.json").read_text())["entries"]
+    _write_entries(store, [_as_v1(e, f"old-{e['method']}") for e in scored])
+    for name in ("leaves-effect", "noisy"):
+        submit(Submission(root / name, name, "tests"), store, data=toy_master, settings=SETTINGS, scorer=scorer)
+    return store
+
+
+def test_default_order_is_the_headline(headline_board: Path) -> None:
+    entries = {e.method: e for e in read_board(headline_board)}
+    fill, noisy = entries["leaves-effect"].summary, entries["noisy"].summary
+    assert fill["regions"]["full"]["psnr"] > noisy["regions"]["full"]["psnr"] + 1  # PSNR prefers leaving the shadow
+    assert noisy["headline"] < fill["headline"] / 2  # the headline does not
+    assert fill["regions"]["effect"]["lpips"] > 0.01 and fill["regions"]["object"]["lpips"] < 1e-6
+    current = groups(list(entries.values()))[0]
+    assert current.version == PROTOCOL_VERSION and [e.method for e in current.ranked()] == ["noisy", "leaves-effect"]
+    text = show_text(list(entries.values()))
+    assert text.index("| 1 | noisy |") < text.index("| 2 | leaves-effect |")
+    assert "ranked by score ↓: mean of object- and effect-region LPIPS" in text
+    assert "effect:shadow LPIPS ↓" in text and "RC-S ↑" in text  # effect kinds and PROVE-comparable columns
+
+
+def _split_show(text: str) -> tuple[str, str]:
+    current, _, apart = text.partition(f"# Scored under another protocol: not comparable with protocol "
+                                       f"v{PROTOCOL_VERSION}")
+    return current, apart
+
+
+def test_v1_entries_stand_apart_in_show(headline_board: Path) -> None:
+    entries = read_board(headline_board)
+    assert [e.protocol_version for e in entries] == [1, 1, PROTOCOL_VERSION, PROTOCOL_VERSION]
+    assert "headline" not in entries[0].summary and "version" not in entries[0].protocol  # loaded as written
+    gs = groups(entries)
+    assert [(g.version, sorted(e.method for e in g.entries)) for g in gs] == [
+        (PROTOCOL_VERSION, ["leaves-effect", "noisy"]), (1, ["old-leaves-effect", "old-noisy"])]
+    assert gs[0].dataset["sha256"] == gs[1].dataset["sha256"] and gs[0].key != gs[1].key
+    current, apart = _split_show(show_text(entries))
+    assert apart and "old-" not in current and "| noisy |" not in apart and "| leaves-effect |" not in apart
+    assert "protocol v1, not comparable with v2" in apart and "Scored under protocol v1" in apart
+    assert "genbench leaderboard submit" in apart and "cannot re-score" in apart
+    # v1 has no headline: ranked by full-frame PSNR, which puts the shadow-leaving method first
+    assert apart.index("| 1 | old-leaves-effect |") < apart.index("| 2 | old-noisy |")
+    assert "score ↓" not in apart and f"protocol v{PROTOCOL_VERSION}" in current.splitlines()[0]
+
+
 class _Tables(HTMLParser):
-    """Rows (cell texts) of every <table id=...> in a page."""
+    """Rows (cell texts), header and cell attributes of every <table id=...> in a page, and the notices."""
 
     def __init__(self) -> None:
         super().__init__()
         self.tables: dict[str, list[list[str]]] = {}
+        self.attrs: dict[str, dict[str, str]] = {}
+        self.heads: dict[str, list[dict[str, str]]] = {}
+        self.cells: dict[str, list[list[dict[str, str]]]] = {}
+        self.sections: dict[str, list[str]] = {}  # section id -> its table ids
+        self.notices: dict[str, str] = {}  # section id -> its notice text
+        self._section: str | None = None
         self._table: str | None = None
         self._cell: list[str] | None = None
+        self._notice: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        a = dict(attrs)
-        if tag == "table" and "id" in a:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "section":
+            self._section = a["id"]
+            self.sections[self._section] = []
+        elif tag == "p" and "notice" in a.get("class", "") and self._section:
+            self._notice = []
+        elif tag == "table" and "id" in a:
             self._table = a["id"]
-            self.tables[self._table] = []
+            self.tables[self._table], self.attrs[self._table] = [], a
+            self.heads[self._table], self.cells[self._table] = [], []
+            if self._section:
+                self.sections[self._section].append(self._table)
         elif tag == "tr" and self._table:
             self.tables[self._table].append([])
+            self.cells[self._table].append([])
+        elif tag == "th" and self._table:
+            self.heads[self._table].append(a)
         elif tag == "td" and self._table:
             self._cell = []
+            self.cells[self._table][-1].append(a)
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "td" and self._cell is not None and self._table:
@@ -324,16 +447,32 @@ class _Tables(HTMLParser):
             self._cell = None
         elif tag == "table":
             self._table = None
+        elif tag == "p" and self._notice is not None and self._section:
+            self.notices[self._section] = "".join(self._notice)
+            self._notice = None
+        elif tag == "section":
+            self._section = None
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None:
             self._cell.append(data)
+        if self._notice is not None:
+            self._notice.append(data)
+
+
+def _parse(html: str) -> _Tables:
+    parser = _Tables()
+    parser.feed(html)
+    return parser
 
 
 def _rows(html: str, table: str) -> list[list[str]]:
-    parser = _Tables()
-    parser.feed(html)
-    return [r for r in parser.tables[table] if r]  # the header row has <th> cells only
+    return [r for r in _parse(html).tables[table] if r]  # the header row has <th> cells only
+
+
+def _key(entry_task: str, board: Path, version: int = PROTOCOL_VERSION) -> str:
+    sha = next(e for e in read_board(board) if e.task == entry_task).dataset["sha256"]
+    return f"{entry_task}-toy-test-train-{sha[:8]}-v{version}"
 
 
 def test_site_is_self_contained(baseline_board: Path, tmp_path: Path) -> None:
@@ -344,13 +483,42 @@ def test_site_is_self_contained(baseline_board: Path, tmp_path: Path) -> None:
     assert all((index.parent / u).is_file() for u in loaded)
     assert sum(u.endswith(".png") for u in loaded) == 9  # three strips per entry
     assert html.count("<svg") == 6  # PSNR, SSIM, LPIPS bars per group
-    tables = _Tables()
-    tables.feed(html)
-    assert sorted(tables.tables) == sorted(
-        [f"removal-toy-test-train-{read_board(baseline_board)[0].dataset['sha256'][:8]}-{r}"
-         for r in ("full", "object", "effect", "preserve")]
-        + [f"layering-toy-test-train-{read_board(baseline_board)[1].dataset['sha256'][:8]}-{r}"
-           for r in ("full", "object", "effect", "preserve", "layers")])
+    removal, layering = _key("removal", baseline_board), _key("layering", baseline_board)
+    assert sorted(_parse(html).tables) == sorted(
+        [f"{removal}-{t}" for t in ("regions", "kinds", "frame-weighted", "prove")]
+        + [f"{layering}-{t}" for t in ("regions", "kinds", "frame-weighted", "layers")])
+    assert [r[:2] for r in _rows(html, f"{removal}-regions")] == [["1", "oracle"], ["2", "identity"]]  # no JS needed
+
+
+def test_site_sorts_by_headline_and_sets_v1_apart(headline_board: Path, tmp_path: Path) -> None:
+    html = build(headline_board, tmp_path / "site").read_text()
+    page = _parse(html)
+    current, old = _key("removal", headline_board), _key("removal", headline_board, 1)
+    assert list(page.sections) == [current, old]  # the v1 group after the current one
+    assert html.index(f'id="{current}"') < html.index('<h2 id="other-protocols"') < html.index(f'id="{old}"')
+    assert current not in page.notices and "Scored under protocol v1" in page.notices[old]
+    assert "not comparable with protocol v2" in page.notices[old] and "genbench leaderboard submit" in page.notices[old]
+    for table in page.sections[current]:  # every v2 table: the headline leads and is the default sort
+        heads, attrs = page.heads[table], page.attrs[table]
+        assert heads[2]["data-key"] == "headline" and heads[2]["aria-sort"] == "ascending"
+        assert (attrs["data-sort-col"], attrs["data-sort-dir"]) == ("2", "asc")
+        assert [r[1] for r in _rows(html, table)] == ["noisy", "leaves-effect"]
+    for table in page.tables:  # every numeric column can be sorted by
+        numeric = {i for row in page.cells[table] for i, a in enumerate(row) if "data-value" in a}
+        assert numeric and all("sortable" in page.heads[table][i]["class"] for i in numeric), table
+        assert all("sortable" in h.get("class", "") for h in page.heads[table][1:])
+    regions = page.heads[f"{current}-regions"]
+    assert [h["data-key"] for h in regions[2:6]] == ["headline", "regions.full.psnr", "regions.full.ssim",
+                                                     "regions.full.lpips"]
+    assert any(h.get("data-key") == "regions.effect:shadow.lpips" for h in page.heads[f"{current}-kinds"])
+    assert any(h.get("data-key") == "prove.psnr" for h in page.heads[f"{current}-prove"])
+    # the v1 group: no headline column, ranked by full-frame PSNR, never mixed into the v2 tables
+    assert all(t.startswith(old) for t in page.sections[old])
+    v1 = f"{old}-regions"
+    assert page.heads[v1][2]["data-key"] == "regions.full.psnr" and page.attrs[v1]["data-sort-dir"] == "desc"
+    assert [r[1] for r in _rows(html, v1)] == ["old-leaves-effect", "old-noisy"]
+    assert not any(h.get("data-key") == "headline" for t in page.sections[old] for h in page.heads[t])
+    assert all(not r[1].startswith("old-") for t in page.sections[current] for r in _rows(html, t))
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -368,20 +536,30 @@ def _dump_dom(url: str, profile: Path) -> str:
 
 @pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Debian's chromium at /usr/bin/chromium "
                                                     "(apt-get install chromium; .ci/run installs it)")
-def test_page_in_headless_chromium(baseline_board: Path, tmp_path: Path) -> None:
+def test_page_in_headless_chromium(baseline_board: Path, headline_board: Path, tmp_path: Path) -> None:
     index = build(baseline_board, tmp_path / "site")
-    entries = read_board(baseline_board)
-    full = f"removal-toy-test-train-{entries[0].dataset['sha256'][:8]}-full"
+    full = f"{_key('removal', baseline_board)}-regions"
     static = _rows(index.read_text(), full)
-    assert [r[1] for r in static] == ["oracle", "identity"] and [r[0] for r in static] == ["", ""]
+    assert [(r[0], r[1]) for r in static] == [("1", "oracle"), ("2", "identity")]  # ranked without JS
     page = _dump_dom(index.as_uri(), tmp_path / "profile")
+    assert _parse(page).attrs[full]["data-sorted"] == "2:asc"  # board.js ran and sorted by the headline
     rows = _rows(page, full)
-    assert [(r[0], r[1]) for r in rows] == [("1", "oracle"), ("2", "identity")]  # board.js ran and numbered them
-    assert rows[0][2] == "100.00" and float(rows[1][2]) < 40
-    layers = _rows(page, f"layering-toy-test-train-{entries[1].dataset['sha256'][:8]}-layers")
+    assert [(r[0], r[1]) for r in rows] == [("1", "oracle"), ("2", "identity")]
+    assert rows[0][2] == "0.0000" and float(rows[1][2]) > 0.01  # the headline
+    assert rows[0][3] == "100.00" and float(rows[1][3]) < 40  # full-frame PSNR
+    layers = _rows(page, f"{_key('layering', baseline_board)}-layers")
     assert [r[1] for r in layers] == ["mask-alpha"]
-    # sorting in the browser: PSNR ascending, then method name ascending
-    rows = _rows(_dump_dom(f"{index.as_uri()}#sort={full}:2:asc", tmp_path / "profile"), full)
+    # sorting in the browser: full-frame PSNR ascending, then method name ascending
+    rows = _rows(_dump_dom(f"{index.as_uri()}#sort={full}:3:asc", tmp_path / "profile"), full)
     assert [(r[0], r[1]) for r in rows] == [("1", "identity"), ("2", "oracle")]
     rows = _rows(_dump_dom(f"{index.as_uri()}#sort={full}:1:desc", tmp_path / "profile"), full)
     assert [r[1] for r in rows] == ["oracle", "identity"]
+    # headline against PSNR, and a v1 group (sorted by full-frame PSNR) beside it
+    index = build(headline_board, tmp_path / "site2")
+    page = _parse(_dump_dom(index.as_uri(), tmp_path / "profile"))
+    current, old = f"{_key('removal', headline_board)}-regions", f"{_key('removal', headline_board, 1)}-regions"
+    assert [r[1] for r in page.tables[current] if r] == ["noisy", "leaves-effect"]
+    assert [r[1] for r in page.tables[old] if r] == ["old-leaves-effect", "old-noisy"]
+    assert page.attrs[old]["data-sorted"] == "2:desc"
+    rows = _rows(_dump_dom(f"{index.as_uri()}#sort={current}:3:desc", tmp_path / "profile"), current)
+    assert [(r[0], r[1]) for r in rows] == [("1", "leaves-effect"), ("2", "noisy")]  # by full-frame PSNR

@@ -17,10 +17,11 @@ from genbench.errors import GenbenchError
 from genbench.frames import read_video
 from genbench.generators.toy import ToySettings, make_toy_scene
 from genbench.methods import build_method
-from genbench.models.omnimatte.compose import compose, depth_order, over, psnr
+from genbench.models.omnimatte.compose import compose, depth_order
 from genbench.models.omnimatte.config import OmnimatteConfig
 from genbench.models.omnimatte.optimise import fit_layers
 from genbench.models.omnimatte.sources import from_removal
+from genbench.pixels import over, psnr
 
 FAST = OmnimatteConfig(steps=40)
 SCENE = "toy-s7-000000"  # three objects with drop shadows

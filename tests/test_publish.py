@@ -106,6 +106,9 @@ def test_round_trip_every_frame_byte_for_byte(sources: list[Path], published: Pa
                 pairs += [(obj["minus"], _bytes(rgb / f"minus_{k}")), (obj["solo"], _bytes(rgb / f"solo_{k}")),
                           (obj["layer"], _bytes(folder / "layers" / str(k))),
                           (obj["amodal"], _bytes(folder / "masks" / "amodal" / str(k)))]
+                assert [e["kind"] for e in obj["effects"]] == meta.effects.get(k, [])
+                pairs += [(e["mask"], _bytes(folder / "masks" / "effects" / str(k) / e["kind"]))
+                          for e in obj["effects"]]
             for got, want in pairs:
                 assert [f["bytes"] for f in got] == want
                 checked += len(want)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -21,10 +20,11 @@ from genbench import contract
 from genbench.cli import build_parser
 from genbench.commands.render import run
 from genbench.errors import GenbenchError
-from genbench.generators.kubric.exact import max_abs_diff, violations
+from genbench.generators.kubric.exact import violations
 from genbench.generators.kubric.make import RenderOptions, make_scene, sample_spec
 from genbench.generators.kubric.preview import PREVIEW_FILE
 from genbench.generators.kubric.settings import resolve_settings
+from genbench.pixels import max_abs_diff
 from genbench.scene import list_scene_ids, read_scene
 from genbench.trimask import dilate
 from genbench.validate import validate_dataset
@@ -41,19 +41,12 @@ def render(out: Path, *extra: str) -> int:
 
 
 def digest(root: Path) -> dict[str, str]:
-    """sha256 of every file under scenes/, and the manifest; meta.json without the fields that describe the run
-    (`timings`, `render.runtime`), which may differ between runs while every frame is identical."""
+    """sha256 of every file under scenes/ but run.json (seconds, threads: they may differ between runs while
+    every frame and meta.json are identical), and the manifest."""
     out = {}
     for path in sorted((root / contract.SCENES_DIR).rglob("*")):
-        if not path.is_file():
-            continue
-        data = path.read_bytes()
-        if path.name == contract.META_FILE:
-            meta = json.loads(data)
-            meta.pop("timings")
-            meta["render"].pop("runtime")
-            data = json.dumps(meta, sort_keys=True).encode()
-        out[str(path.relative_to(root))] = hashlib.sha256(data).hexdigest()
+        if path.is_file() and path.name != contract.RUN_FILE:
+            out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
     out[contract.MANIFEST_FILE] = hashlib.sha256((root / contract.MANIFEST_FILE).read_bytes()).hexdigest()
     return out
 
@@ -80,7 +73,7 @@ def test_render_writes_a_valid_dataset_with_previews(reference: Path) -> None:
         assert np.asarray(first["positions"]).shape == (meta.num_frames, 3)
         assert np.asarray(first["bboxes_3d"]).shape == (meta.num_frames, 8, 3)
         assert np.asarray(meta.camera["quaternions"]).shape == (meta.num_frames, 4)
-        assert meta.quality["params"]["effect_tolerance"] == 3 and meta.timings["total"] > 0
+        assert meta.quality["params"]["effect_tolerance"] == 3 and meta.run["timings"]["total"] > 0
         for k in meta.layers:
             assert scene.amodal[k].any(), "a target object never shows in its solo render"
             assert (scene.layers[k][..., 3][scene.amodal[k] > 0] == 255).all()

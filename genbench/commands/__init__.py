@@ -86,10 +86,13 @@ def _eval(p: argparse.ArgumentParser) -> None:
                         "e.g. external:'python my.py {input} {output}'")
     p.add_argument("--task", choices=["removal", "layering"], default="removal")
     p.add_argument("--data", help="dataset folder (default: the benchmark split)")
-    p.add_argument("--split", default="test", help="split to score (default test)")
+    p.add_argument("--split", help="split to score (default: test, or the dataset's only split)")
     p.add_argument("--out", default="results", help="folder for results.json, CSV, Markdown and HTML")
     p.add_argument("--predictions", help="score an existing predictions folder instead of running the method")
     p.add_argument("--max-frames", type=int, help="frame cap per clip (default: all frames)")
+    p.add_argument("--dinov2", metavar="DIR",
+                   help="local DINOv2 checkpoint (facebook/dinov2-giant) for PROVE's RC-S and RC-T columns "
+                        "(default: $GENBENCH_DINOV2; without one those columns stay empty)")
     _device(p)
 
 
@@ -107,10 +110,11 @@ def _train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, help="learning rate (default from the config)")
     p.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
                    help="constant after warm-up, or cosine decay to 0 at --steps")
-    p.add_argument("--val-data", help="validation dataset (default: the benchmark split when installed; "
-                                      "'none' to skip)")
+    p.add_argument("--val-data", help="validation dataset (default: genbench's validation split, seeds disjoint from "
+                                      "every benchmark split, built into the cache on first use; 'none' to skip); "
+                                      "benchmark content is refused")
     p.add_argument("--val-every", type=int, default=0, help="validate every N steps (default: only at the end)")
-    p.add_argument("--val-split", default="test", help="split of the validation data (default test)")
+    p.add_argument("--val-split", help="split of the validation data (default: val, or the dataset's only split)")
     p.add_argument("--checkpoint-every", type=int, default=500, help="write a checkpoint every N steps")
     p.add_argument("--device", default="auto", help="auto (cuda when available), cpu, cuda")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",

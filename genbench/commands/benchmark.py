@@ -46,6 +46,5 @@ def run(args: argparse.Namespace) -> int:
     if result.ok:
         print(f"{root}: the official {spec.dataset_name} ({result.checked} files match {checksums.name})")
         return 0
-    print(f"{root}: NOT the official {spec.dataset_name}: {len(result.missing)} missing, {len(result.changed)} "
-          f"changed, {len(result.extra)} extra of {result.checked} files")
+    print(f"{root}: NOT the official {spec.dataset_name}: {result.summary()}")
     return 1

@@ -63,9 +63,10 @@ def _out_folder(out: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from genbench.frames import write_video
-    from genbench.models.omnimatte.compose import compose, depth_order, over, psnr
+    from genbench.models.omnimatte.compose import compose, depth_order
     from genbench.models.omnimatte.config import OmnimatteConfig
     from genbench.models.omnimatte.optimise import fit_layers
+    from genbench.pixels import over, psnr
     from genbench.preview import strip, write_gif
 
     out = Path(args.out)

@@ -7,7 +7,10 @@ after ':' belongs to the last name (``--method identity,external:python my.py {i
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
+
+DINOV2_ENV = "GENBENCH_DINOV2"  # a local DINOv2 checkpoint folder for PROVE's RC-S and RC-T
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,9 +22,14 @@ def run(args: argparse.Namespace) -> int:
     methods = split_method_specs(args.method)
     settings = EvalSettings(task=args.task, split=args.split, max_frames=getattr(args, "max_frames", None),
                             device=getattr(args, "device", None))
+    dinov2 = None
+    if args.dinov2 or os.environ.get(DINOV2_ENV):
+        from genbench.benchmark.prove import DinoFeatures
+
+        dinov2 = DinoFeatures(args.dinov2, device=getattr(args, "device", None))
     out = Path(args.out)
     result = evaluate(methods, Path(args.data) if args.data else None, out, settings,
-                      predictions=Path(args.predictions) if args.predictions else None)
+                      predictions=Path(args.predictions) if args.predictions else None, dinov2=dinov2)
     paths = write_results(out, result)
     paths["html"] = write_report(out, result, Path(result.dataset["path"]))
     print(markdown(result))

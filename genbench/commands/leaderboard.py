@@ -26,14 +26,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.predictions or not args.method:
         raise GenbenchError("submit needs the predictions and a name: genbench leaderboard submit PRED --method NAME")
     from genbench.benchmark.harness import EvalSettings
-    from genbench.leaderboard.submit import Submission, submit
+    from genbench.leaderboard.submit import Submission, accepted_line, submit
 
     settings = EvalSettings(task=args.task, split=args.split, device=None if args.device == "auto" else args.device)
     entry = submit(Submission(Path(args.predictions), args.method, args.authors, args.url, args.extra_data), board,
                    data=Path(args.data) if args.data else None, settings=settings)
-    from genbench.benchmark.results import fmt
-
-    full = entry.summary["regions"].get("full", {})
-    print(f"accepted {entry.method} as {entry.id} on {entry.dataset['name']} split {entry.dataset['split']}: "
-          + ", ".join(f"full-frame {m.upper()} {fmt(full.get(m), m)}" for m in ("psnr", "ssim", "lpips")))
+    print(accepted_line(entry))
     return 0

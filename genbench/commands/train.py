@@ -18,15 +18,12 @@ def _weights(value: str | None, count: int) -> list[float] | None:
     return weights
 
 
-def _val_data(value: str | None) -> Path | None:
+def _val_data(value: str | None) -> Path | str | None:
+    from genbench.models.casper.train import DEFAULT_VALIDATION
+
     if value == "none":
         return None
-    if value is not None:
-        return Path(value)
-    from genbench.benchmark.harness import MINI_SPLIT
-    from genbench.contract import DATASET_FILE
-
-    return MINI_SPLIT if (MINI_SPLIT / DATASET_FILE).is_file() else None
+    return Path(value) if value is not None else DEFAULT_VALIDATION
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
 """The published schema: one row per scene, every frame the source PNG file's own bytes.
 
 A row holds the whole scene, so nothing of the data contract is lost: the input (`full`), the
-clean plate (`bg`), the instance-id masks, per object its `minus_<k>`, `solo_<k>`, RGBA layer and
-amodal mask, and per sample (a removal task) its target name and its trimask frames. Videos absent
+clean plate (`bg`), the instance-id masks, per object its `minus_<k>`, `solo_<k>`, RGBA layer,
+amodal mask and per-kind effect masks (where the generator measured them), and per sample (a
+removal task) its target name and its trimask frames. Videos absent
 from a scene (paste and tripod scenes have no layers) are empty lists. Trimasks are included for
 every sample (derived ones encoded like every genbench PNG), so training needs no genbench code.
 
@@ -49,6 +50,7 @@ FEATURES = Features({
         "solo": FRAMES,  # uint8 RGB, object alone over the background
         "layer": FRAMES,  # uint8 RGBA ground-truth layer
         "amodal": FRAMES,  # uint8 L 0/255
+        "effects": List({"kind": Value("string"), "mask": FRAMES}),  # uint8 L 0/255 per effect kind
     }),
     "samples": List({
         "sample_id": Value("string"),
@@ -87,7 +89,9 @@ def scene_row(root: Path, meta: SceneMeta) -> dict[str, Any]:
                 "minus": _video(rgb / contract.minus_video(inst.id)),
                 "solo": _video(rgb / contract.solo_video(inst.id)),
                 "layer": _video(folder / contract.LAYERS_DIR / str(inst.id)),
-                "amodal": _video(masks / contract.AMODAL_DIR / str(inst.id))} for inst in meta.instances]
+                "amodal": _video(masks / contract.AMODAL_DIR / str(inst.id)),
+                "effects": [{"kind": kind, "mask": _video(masks / contract.EFFECTS_DIR / str(inst.id) / kind)}
+                            for kind in meta.effects.get(inst.id, [])]} for inst in meta.instances]
     visible = _video(masks / contract.VISIBLE_DIR)
     samples = []
     for spec in meta.samples:

@@ -64,6 +64,8 @@ def write_scene_row(root: Path, row: dict[str, Any]) -> None:
         _write_video(rgb / contract.solo_video(k), obj["solo"])
         _write_video(folder / contract.LAYERS_DIR / str(k), obj["layer"])
         _write_video(masks / contract.AMODAL_DIR / str(k), obj["amodal"])
+        for effect in obj.get("effects") or []:
+            _write_video(masks / contract.EFFECTS_DIR / str(k) / effect["kind"], effect["mask"])
     for sample in row["samples"]:
         if sample["trimask_stored"]:  # derived trimasks are recomputed from the masks, as in the source
             _write_video(folder / contract.TRIMASK_DIR / sample["sample_id"], sample["trimask"])

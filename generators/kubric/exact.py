@@ -16,13 +16,13 @@ All arrays are uint8 video, (T, H, W, 3) RGB or (T, H, W) masks, unless stated o
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from genbench import contract
+from genbench.pixels import differs, max_abs_diff, over, recorded_psnr
 from genbench.trimask import dilate
 
 
@@ -36,13 +36,8 @@ class ExactParams:
     feather: int = 2
 
     def to_dict(self) -> dict[str, int]:
-        return {"effect_tolerance": self.tolerance, "effect_blur": self.blur, "mask_dilation": self.dilation,
+        return {contract.EFFECT_TOLERANCE: self.tolerance, "effect_blur": self.blur, "mask_dilation": self.dilation,
                 "feather": self.feather}
-
-
-def max_abs_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(T, H, W) int16: the largest per-channel |a - b| in uint8 levels."""
-    return np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=-1)
 
 
 def effect_mask(a: np.ndarray, b: np.ndarray, params: ExactParams) -> np.ndarray:
@@ -100,28 +95,11 @@ def difference_matte(solo: np.ndarray, bg: np.ndarray, support: np.ndarray, opaq
     return np.concatenate([rgb8, alpha8[..., None]], axis=-1).astype(np.uint8)
 
 
-def over(layer: np.ndarray, bg: np.ndarray) -> np.ndarray:
-    """Composite a uint8 RGBA layer over uint8 RGB `bg`, rounded to uint8."""
-    a = layer[..., 3:4].astype(np.float64) / 255.0
-    return np.rint(layer[..., :3].astype(np.float64) * a + bg.astype(np.float64) * (1.0 - a)).astype(np.uint8)
-
-
-def psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray | None = None) -> float | None:
-    """PSNR in dB of uint8 images over the (T, H, W) pixels `where`; None when they are equal there (or empty)."""
-    d = (a.astype(np.float64) - b.astype(np.float64)) / 255.0
-    if where is not None:
-        d = d[where]
-    if d.size == 0:
-        return None
-    mse = float(np.mean(d * d))
-    return None if mse == 0 else round(10 * math.log10(1.0 / mse), 3)
-
-
 def violations(full: np.ndarray, minus: np.ndarray, alpha: np.ndarray, object_mask: np.ndarray, *,
                levels: int = 2, dilation: int = 2) -> float:
     """Fraction of pixels where full and minus differ by more than `levels` but neither the layer
     (alpha > 0) nor the object's mask dilated by `dilation` pixels is there. Exact pairs give ~0."""
-    differ = max_abs_diff(full, minus) > levels
+    differ = differs(full, minus, levels)
     covered = (alpha > 0) | dilate(object_mask, dilation)
     return float(np.mean(differ & ~covered))
 
@@ -130,7 +108,7 @@ def _outside_stats(a: np.ndarray, b: np.ndarray, outside: np.ndarray) -> dict[st
     """Noise floor of a raw pair where the final pair is made equal: PSNR, largest and >2-level share
     (PSNR None: equal there, or no such pixel)."""
     diff = max_abs_diff(a, b)[outside]
-    return {"noise_floor_psnr": psnr(a, b, outside),
+    return {"noise_floor_psnr": recorded_psnr(a, b, outside),
             "outside_max_diff": int(diff.max()) if diff.size else 0,
             "outside_over_2": round(float(np.mean(diff > 2)), 6) if diff.size else 0.0}
 
@@ -184,7 +162,7 @@ def make_exact(raw: dict[str, np.ndarray], visible: np.ndarray, amodal: dict[int
             "mask_fraction": round(float(np.mean(w_minus > 0)), 6),
             "effect_fraction": round(float(np.mean(shadow)), 6),
             "visible_fraction": round(float(np.mean(visible == k)), 6),
-            "layer_recompose_psnr": psnr(over(layer, bg), solo),
+            "layer_recompose_psnr": recorded_psnr(over(layer, bg), solo),
             "violations": round(violations(full, minus, layer[..., 3], own, dilation=params.dilation), 6),
         }
     return ExactResult(rgb=rgb, layers=layers, quality=quality)

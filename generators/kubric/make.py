@@ -2,8 +2,8 @@
 
 `SceneMaker(settings, options)` is the picklable per-scene task the runner (local pool or
 Ray) calls with an index; `scene_id(settings, index)` names its folder. Frames depend only on
-(settings, index) and the device kind; `meta.json` adds `timings` and `render.runtime`,
-which describe the run (seconds, threads) and may differ between runs.
+(settings, index) and the device kind (`render.device` in `meta.json`); what describes the run
+(seconds, threads) and may differ between runs goes to `run.json`, never into `meta.json`.
 """
 
 from __future__ import annotations
@@ -267,7 +267,6 @@ def _meta(settings: RenderSettings, index: int, spec: dict[str, Any], trajectori
                 "samples": settings.samples, "adaptive_threshold": settings.adaptive_threshold,
                 "denoise": settings.denoise, "view_transform": VIEW_TRANSFORM, "removal": "hide_render",
                 "renders": renders.renders, "rendered_frames": round(renders.pixels, 3),
-                "renders_naive": variants * settings.frames,
-                "runtime": {"device": device, "threads": options.threads, "naive": options.naive}},
-        timings=timings, quality=quality,
+                "renders_naive": variants * settings.frames, "device": device},
+        quality=quality, run={"timings": timings, "threads": options.threads, "naive": options.naive},
     )

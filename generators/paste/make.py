@@ -163,7 +163,7 @@ def _scene(settings: PasteSettings, index: int, spec: dict[str, Any], bg: np.nda
                    "visibility": [int(v) for v in pasted.visible.sum(axis=(1, 2))],
                    "has_effects": bool(draw.source.layout == GENBENCH and pasted.alpha[~pasted.visible].any())})],
         videos=[contract.FULL, contract.BG], layers=[], amodal=[OBJECT_ID], samples=[sample],
-        settings=settings.to_dict(), spec=spec, timings=timings,
+        settings=settings.to_dict(), spec=spec, run={"timings": timings},
         quality={
             "changed_pixels": int(changed.sum()),
             "changed_outside_object": int((changed & ~pasted.visible).sum()),

@@ -14,6 +14,7 @@ without data, 255 elsewhere. The sample removes every object; its target is `bg`
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from genbench.generators.tripod.plate import expected, fit_exposure, masked_medi
 from genbench.generators.tripod.segment import FrameLabels, classify, edge_allowance, track
 from genbench.generators.tripod.settings import TripodSettings
 from genbench.generators.tripod.windows import Window, cut_windows
+from genbench.pixels import recorded_psnr
 from genbench.records import Instance, SampleSpec, SceneMeta, TrimaskSpec
 from genbench.scene import Scene
 from genbench.trimask import dilate
@@ -190,6 +192,12 @@ def _gate(analysis: Analysis, window: Window, settings: TripodSettings) -> Windo
     return window
 
 
+def effect_tolerance(noise_sigma: float) -> int:
+    """The levels above which `full` and `bg` differ by more than the footage's noise: 3 sigma of the measured
+    sensor noise (one channel of three exceeds it on well under 1% of background pixels), at least the default."""
+    return max(contract.DEFAULT_EFFECT_TOLERANCE, math.ceil(3.0 * noise_sigma))
+
+
 def build_scene(analysis: Analysis, window: Window, index: int, settings: TripodSettings,
                 settings_dict: dict[str, Any]) -> Scene:
     """The Scene of one accepted window. `settings_dict` is the run's settings as stored in meta.json."""
@@ -212,7 +220,6 @@ def build_scene(analysis: Analysis, window: Window, index: int, settings: Tripod
     sid = scene_id(analysis.name, window.index)
     preserve = tri == contract.TRIMASK_PRESERVE
     diff = np.abs(full.astype(np.int16) - bg.astype(np.int16))[preserve]
-    mse = float((diff.astype(np.float64) ** 2).mean()) if diff.size else 0.0
     instances = []
     for new, k in enumerate(order, start=1):
         boxes, frames = mask_bboxes(visible == new)
@@ -230,19 +237,18 @@ def build_scene(analysis: Analysis, window: Window, index: int, settings: Tripod
     }
     quality = {
         **analysis.quality,
+        contract.QUALITY_PARAMS: {contract.EFFECT_TOLERANCE: effect_tolerance(analysis.quality["noise_sigma"])},
         "preserve_mae": round(float(diff.mean()) if diff.size else 0.0, 4),
-        "preserve_psnr": round(float(10 * np.log10(255.0**2 / mse)) if mse > 0 else float("inf"), 3),
+        "preserve_psnr": recorded_psnr(full, bg, preserve),
         "shadow_fraction": round(float(analysis.shadow[sl].mean()), 5),
         "uncertain_fraction": round(float((tri == contract.TRIMASK_UNCERTAIN).mean()), 5),
     }
-    if quality["preserve_psnr"] == float("inf"):
-        quality["preserve_psnr"] = None  # JSON has no infinity
     meta = SceneMeta(
         scene_id=sid, generator=GENERATOR, seed=0, index=index, num_frames=n, height=h, width=w,
         fps=float(analysis.fps or 24.0), split="train", instances=instances,
         videos=[contract.FULL, contract.BG], layers=[], amodal=[],
         samples=[SampleSpec(remove=tuple(ids), trimask=TrimaskSpec(dilation=settings.dilation, band=0, stored=True))],
-        settings=settings_dict, spec=spec, timings={"analysis": round(analysis.seconds, 4)}, quality=quality,
+        settings=settings_dict, spec=spec, quality=quality, run={"timings": {"analysis": round(analysis.seconds, 4)}},
     )
     return Scene(meta=meta, rgb={contract.FULL: np.ascontiguousarray(full), contract.BG: bg}, visible=visible,
                  trimasks={contract.sample_id(sid, ids): tri})

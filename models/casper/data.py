@@ -16,15 +16,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genbench.benchmark.harness import MINI_SPLIT
-from genbench.benchmark.items import load_removal, removal_samples
-from genbench.benchmark.regions import differs
-from genbench.contract import DATASET_FILE, TRIMASK_REMOVE
+from genbench.benchmark.split import refuse_benchmark_content
+from genbench.contract import DATASET_FILE, DEFAULT_EFFECT_TOLERANCE, TRIMASK_REMOVE
 from genbench.dataset import read_info
 from genbench.errors import GenbenchError
 from genbench.models.casper.pipeline import encode_trimask, encode_video
 from genbench.models.casper.prefill import prefill
+from genbench.pixels import differs
 from genbench.records import Sample
+from genbench.samples import load_removal, removal_samples
 
 Clip = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # frames, trimask, target, pre-filled frames
 
@@ -66,8 +66,7 @@ def open_sources(roots: list[Path], weights: list[float] | None, split: str, pre
         if not (root / DATASET_FILE).is_file():
             raise GenbenchError(f"{root}: not a genbench dataset (no {DATASET_FILE}); make one with "
                                 "`genbench render`, `genbench paste` or `genbench tripod`")
-        if MINI_SPLIT.is_dir() and root.resolve() == MINI_SPLIT.resolve():
-            raise GenbenchError(f"{root} is the benchmark split; never train on it (it is used for validation)")
+        refuse_benchmark_content(root, "training")
         info = read_info(root)
         sources.append(Source(root, float(weight), info.generator, removal_samples(root, split), prefill))
     return sources
@@ -120,7 +119,7 @@ def make_batch(sources: list[Source], size: int, frames: int, crop: int, rng: np
     for _ in range(size):
         source = sources[int(rng.choice(len(sources), p=p / p.sum()))]
         video, tri, target, pre = crop_window(source.clip(int(rng.integers(len(source.samples)))), frames, crop, rng)
-        changed = differs(video, target) | (tri == TRIMASK_REMOVE)
+        changed = differs(video, target, DEFAULT_EFFECT_TOLERANCE) | (tri == TRIMASK_REMOVE)
         videos.append(encode_video(video))
         tris.append(encode_trimask(tri))
         targets.append(encode_video(target))

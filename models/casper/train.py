@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +58,8 @@ class TrainSettings:
     precision: str = "auto"
     checkpoint_every: int = 500
     checkpoint_minutes: float = 5.0
-    val_data: Path | None = None
-    val_split: str = "test"
+    val_data: Path | str | None = None  # a dataset, None (no validation) or DEFAULT_VALIDATION
+    val_split: str | None = None  # None: val, or the validation data's only split
     val_every: int = 0  # 0: validate only at the end, when val_data is set
     val_max_frames: int | None = None
     log_every: int = 50
@@ -89,6 +89,9 @@ def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
+DEFAULT_VALIDATION = "default"  # genbench's validation split (seeds disjoint from the benchmark), built on first use
+
+
 class Trainer:
     """Holds the model, EMA, optimiser and data of one run; `run()` trains to `settings.steps`."""
 
@@ -98,9 +101,13 @@ class Trainer:
         self.out = Path(settings.out)
         self.sources = open_sources(settings.data, settings.weights, settings.split, self.config.prefill)
         if settings.val_data is not None:  # a bad validation set fails now, not after training
-            from genbench.benchmark.items import removal_samples
+            from genbench.benchmark.split import refuse_benchmark_content, validation_split
+            from genbench.samples import removal_samples
 
-            removal_samples(Path(settings.val_data), settings.val_split)
+            val_data = validation_split() if settings.val_data == DEFAULT_VALIDATION else Path(settings.val_data)
+            refuse_benchmark_content(val_data, "validation (model selection)")
+            val_split = removal_samples(val_data, settings.val_split, prefer="val")[0].split
+            self.s = settings = replace(settings, val_data=val_data, val_split=val_split)
         self.device = resolve_device(settings.device)
         self.amp = _autocast_dtype(settings.precision, self.device)
         torch.manual_seed(settings.seed)  # the initial weights

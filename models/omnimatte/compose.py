@@ -1,19 +1,10 @@
-"""Compositing layers: "over", the depth order of a scene's layers, and the recomposition check."""
+"""Compositing a scene's layers (`genbench.pixels.over`, back to front) and their depth order."""
 
 from __future__ import annotations
 
 import numpy as np
 
-
-def over(layer: np.ndarray, below: np.ndarray) -> np.ndarray:
-    """uint8 RGBA `layer` (T, H, W, 4) over uint8 RGB `below` (T, H, W, 3), rounded to uint8.
-
-    The arithmetic of the toy generator and of `genbench.benchmark.items.composite_over`, so a
-    layer scored by the benchmark recomposes to the same bytes here.
-    """
-    alpha = layer[..., 3:4].astype(np.float32) / 255.0
-    out = layer[..., :3].astype(np.float32) * alpha + below.astype(np.float32) * (1.0 - alpha)
-    return np.round(out).astype(np.uint8)
+from genbench.pixels import over
 
 
 def compose(bg: np.ndarray, layers: dict[int, np.ndarray], order: list[int]) -> np.ndarray:
@@ -47,9 +38,3 @@ def depth_order(layers: dict[int, np.ndarray], visible: np.ndarray | None) -> li
                 score[k] += 1
                 score[j] -= 1
     return sorted(ids, key=lambda k: (score[k], k))
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR in dB of two uint8 arrays over all values (data range 255), capped at 100 as the benchmark caps it."""
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return 100.0 if mse == 0 else min(100.0, 10 * np.log10(255.0**2 / mse))
