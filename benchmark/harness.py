@@ -48,6 +48,7 @@ from genbench.benchmark.predictions import (
     validate_predictions,
     write_item,
 )
+from genbench.benchmark.prove import PROVE_COMMIT
 from genbench.benchmark.regions import removal_regions, split_regions
 from genbench.benchmark.results import HEADLINES, ClipScores, EvalResult, MethodRun
 from genbench.benchmark.split import SHIPPED
@@ -332,7 +333,7 @@ class Evaluator:
     def protocol(self) -> dict[str, Any]:
         return {**PROTOCOL, "task": self.settings.task, "max_frames": self.settings.max_frames,
                 "headline": HEADLINES[self.settings.task], "weighting": WEIGHTING, "regions": REGION_TEXT,
-                "prove": {"followed": "xiaomi-research/prove @ 7ca299a7a5e12f0fb8285fb58ae744f691607b35",
+                "prove": {"followed": f"xiaomi-research/prove @ {PROVE_COMMIT}",
                           "rc": "computed" if self.dinov2 is not None else "not computed (no DINOv2 weights given)"},
                 "lpips": {**PROTOCOL["lpips"], "backbone": self.scorer.backbone},
                 "frame_sizes": sorted({f"{e.width}x{e.height}" for e in self.expected})}

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from genbench.benchmark.metrics import HIGHER_IS_BETTER, METRICS, MSE, PIXELS, SSIM_PIXELS, mean_finite
+from genbench.benchmark.prove import MAX_FRAMES as PROVE_FRAMES
 from genbench.benchmark.regions import REGIONS, ordered
 from genbench.pixels import psnr_from_mse
 from genbench.scene import write_json
@@ -48,7 +49,6 @@ from genbench.scene import write_json
 SCHEMA = 2
 ALPHA_METRICS = ("iou", "l1")
 PROVE_METRICS = ("psnr", "ssim", "lpips", "rc_s", "rc_t")
-PROVE_FRAMES = 81  # PROVE scores the first 81 frames of a clip
 RESULTS_FILE = "results.json"
 CSV_FILE = "per_clip.csv"
 MARKDOWN_FILE = "results.md"

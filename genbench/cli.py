@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import genbench
 from genbench.commands import BY_NAME, COMMANDS
-from genbench.errors import GenbenchError, NotBuiltYet
+from genbench.errors import GenbenchError
 from genbench.progress import configure_logging
 
 
@@ -23,25 +23,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for cmd in COMMANDS:
-        status = "" if cmd.target else " [not built yet]"
-        p = sub.add_parser(cmd.name, help=cmd.summary + status, description=f"{cmd.summary}.{status}",
+        p = sub.add_parser(cmd.name, help=cmd.summary, description=f"{cmd.summary}.",
                            epilog=f"Outputs: {cmd.description}")
         cmd.add_arguments(p)
     return parser
 
 
-def _not_built(name: str) -> NotBuiltYet:
-    cmd = BY_NAME[name]
-    return NotBuiltYet(f"'genbench {name}' is not built yet: it arrives with {cmd.issue}")
-
-
 def run(argv: Sequence[str]) -> int:
     argv = list(argv)
     parser = build_parser()
-    # An unbuilt command says so before argparse complains about its required options.
-    name = next((a for a in argv if not a.startswith("-")), None)
-    if name in BY_NAME and BY_NAME[name].target is None and not {"-h", "--help"} & set(argv):
-        raise _not_built(name)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)

@@ -7,12 +7,6 @@ class GenbenchError(Exception):
     exit_code = 1
 
 
-class NotBuiltYet(GenbenchError):
-    """A command whose issue has not landed. It fails loudly rather than pretending to work."""
-
-    exit_code = 3
-
-
 class DatasetError(GenbenchError):
     """A dataset folder does not follow the data contract."""
 

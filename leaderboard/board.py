@@ -40,8 +40,6 @@ from genbench.benchmark.results import (
 from genbench.leaderboard.store import Entry
 
 FULL_PSNR = Column("full PSNR ↑", ("regions", "full", "psnr"), "psnr")
-FRAME_WEIGHTED_HEADLINE = Column(f"{HEADLINE_LABEL.removesuffix(' ↓')} frame-weighted ↓", ("headline_frame_weighted",),
-                                 "headline")
 # What each older protocol did that the current one does not (shown with its groups).
 PROTOCOL_CHANGES = {
     1: "region SSIM and LPIPS leaked across regions, and PSNR was a mean of per-frame values",
@@ -162,7 +160,7 @@ class Group:
         if kinds:
             out.append(Table("kinds", f"{what} by effect kind, clip-weighted",
                              [*lead, *region_columns(sums, regions=kinds)]))
-        fw = [FRAME_WEIGHTED_HEADLINE] if self.has_headline else []
+        fw = [headline_column("frame_weighted")] if self.has_headline else []
         fw_regions = ordered({r for s in sums for r in s.get("frame_weighted", {})})
         out.append(Table("frame-weighted", f"{what}, frame-weighted (mean over all frames)",
                          [*lead, *fw, *region_columns(sums, "frame_weighted", regions=fw_regions)], brief=False))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from genbench import cli
 from genbench.cli import main
 from genbench.commands import COMMANDS
 
@@ -23,18 +21,6 @@ def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert f"usage: genbench {command}" in out and "Outputs:" in out
-
-
-def test_an_unbuilt_command_fails_with_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
-    """Every command is built today; the mechanism stays for the next one (target None -> exit 3)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setitem(cli.BY_NAME, "publish", dataclasses.replace(cli.BY_NAME["publish"], target=None))
-    assert main(["publish", "x", "--to", "out"]) == 3
-    captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert captured.out == "" and len(lines) == 1 and "is not built yet" in lines[0] and "issue #8" in lines[0]
-    assert not (tmp_path / "out").exists()
 
 
 def test_required_commands_exist() -> None:

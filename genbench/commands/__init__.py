@@ -1,9 +1,7 @@
 """The table of `genbench` subcommands: options, help text, and where each one runs.
 
 A command's `target` is a lazy ``"module:function"`` reference, imported only when the
-command runs, so `genbench --help` never loads bpy or torch. A command whose issue has
-not landed has ``target=None``; it keeps its full `--help` and exits 3 with one line
-saying what is missing, never a fake success.
+command runs, so `genbench --help` never loads bpy or torch.
 """
 
 from __future__ import annotations
@@ -19,8 +17,7 @@ class Command:
     summary: str
     description: str  # options and outputs, shown by --help
     add_arguments: Callable[[argparse.ArgumentParser], None]
-    target: str | None  # "module:function(args) -> int", or None when not built yet
-    issue: str = ""  # what builds it, named in the not-built message
+    target: str  # "module:function(args) -> int"
 
 
 def _render(p: argparse.ArgumentParser) -> None:
@@ -199,51 +196,47 @@ def _demo(p: argparse.ArgumentParser) -> None:
 COMMANDS: tuple[Command, ...] = (
     Command("render", "Kubric-style paired renders on Blender (Cycles) + pybullet",
             "Writes DIR/dataset.json, manifest.parquet and scenes/<id>/ with full, bg, minus_<k>, solo_<k>, "
-            "GT layers and masks, plus a preview per scene.", _render, "genbench.commands.render:run",
-            "issue #3 (Kubric-style paired renders)"),
+            "GT layers and masks, plus a preview per scene.", _render, "genbench.commands.render:run"),
     Command("paste", "object-paste pairs: an object track pasted onto another clip",
             "Writes full (composite), bg (the untouched target), masks and trimask in the data contract.",
-            _paste, "genbench.commands.paste:run", "issue #5 (object-paste and tripod generators)"),
+            _paste, "genbench.commands.paste:run"),
     Command("tripod", "pairs from static-camera footage: clean plate, masks, shadow band",
             "Writes full, exposure-matched bg, masks and a stored trimask (the detected shadow is the uncertain band); "
             "rejected inputs and windows are listed with their reasons in DIR/rejected.json.",
-            _tripod, "genbench.commands.tripod:run", "issue #5 (object-paste and tripod generators)"),
+            _tripod, "genbench.commands.tripod:run"),
     Command("validate", "check a dataset folder against the data contract",
             "Prints every problem as 'severity: path: message' and a summary line. Exit 0 when valid, 1 when "
             "not. Warnings (e.g. a partial scene left by a killed run) do not fail validation.",
             _validate, "genbench.commands.validate:run"),
     Command("metrics", "PSNR, SSIM and LPIPS between two images or frame folders",
-            "Prints one line per metric, or JSON.", _metrics, "genbench.commands.metrics:run", "issue #4 (benchmark)"),
+            "Prints one line per metric, or JSON.", _metrics, "genbench.commands.metrics:run"),
     Command("eval", "score removal or layering methods on the benchmark",
             "Writes OUT/results.json, a per-clip CSV, a Markdown table and an HTML report.", _eval,
-            "genbench.commands.eval:run",
-            "issue #4 (benchmark)"),
+            "genbench.commands.eval:run"),
     Command("benchmark", "build, fetch or verify the frozen benchmark splits",
             "build renders a split from its frozen recipe (Kubric test scenes, paste and tripod scenes); fetch "
             "unpacks the published split; verify checks a copy file by file against the committed sha256 list.",
-            _benchmark, "genbench.commands.benchmark:run", "issue #4 (benchmark)"),
+            _benchmark, "genbench.commands.benchmark:run"),
     Command("train", "train the reference Casper removal model",
             "Writes OUT/config.json and model.safetensors (the EMA weights, what `--method casper:OUT` loads), "
             "OUT/training_state.* (to --resume) and, with validation data, OUT/validation.jsonl.", _train,
-            "genbench.commands.train:run",
-            "issue #6 (reference Casper)"),
+            "genbench.commands.train:run"),
     Command("decompose", "omnimatte layers: background + one RGBA layer per object",
             "Writes OUT/bg/ and OUT/layers/<k>/ RGBA PNGs (the layering prediction layout of one scene), "
             "OUT/decompose.json and OUT/preview.gif; prints the recomposition check (all layers over bg vs the "
-            "input, PSNR).", _decompose, "genbench.commands.decompose:run",
-            "issue #7 (omnimatte layers)"),
+            "input, PSNR).", _decompose, "genbench.commands.decompose:run"),
     Command("edit", "edit omnimatte layers: remove, retime, insert behind",
             "Writes OUT/frames/ (the edited video), OUT/edit.json and OUT/preview.gif (original | edited).",
-            _edit, "genbench.commands.edit:run", "issue #7 (omnimatte layers)"),
+            _edit, "genbench.commands.edit:run"),
     Command("publish", "publish a dataset to the Hugging Face Hub (or a folder)",
             "Writes <config>/<split>-*.parquet shards (one config per generator; frames as lossless PNG bytes), "
             "README.md (dataset card with YAML metadata) and preview.png; --repo-id uploads them, skipping files "
-            "already there.", _publish, "genbench.commands.publish:run", "issue #8 (publishing, leaderboard)"),
+            "already there.", _publish, "genbench.commands.publish:run"),
     Command("leaderboard", "submit to, show or build the leaderboard",
             "submit validates a predictions folder or archive against the split (hostile archives are refused), "
             "scores it and appends an entry to the board; show prints the board as tables; build writes a static "
             "site (index.html + assets/, sortable tables, charts, strips).",
-            _leaderboard, "genbench.commands.leaderboard:run", "issue #8 (publishing, leaderboard)"),
+            _leaderboard, "genbench.commands.leaderboard:run"),
     Command("demo", "run what genbench can do now on a small built-in default",
             "Renders two small scenes, validates them, scores the baselines, makes paste pairs, verifies the "
             "shipped benchmark split, scores Casper on it, submits it to a board and builds the site, then "

@@ -3,7 +3,7 @@
 Every step is a real `genbench` command, printed as a user would type it and run in this
 process: render -> validate -> eval of the baselines -> paste -> validate -> verify the shipped
 benchmark split -> eval of Casper on it -> leaderboard submit and site -> omnimatte layers of
-a rendered scene -> an edit. Steps not built yet are listed as such, never faked.
+a rendered scene -> an edit.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import shlex
 import time
 from pathlib import Path
 
-from genbench.commands import BY_NAME
 from genbench.errors import GenbenchError
 
 
@@ -24,8 +23,8 @@ def demo_steps(out: Path) -> list[list[str]]:
     return [
         ["render", "--scenes", "2", "--out", render, "--resolution", "64", "--frames", "8", "--samples", "32"],
         ["validate", render],
-        ["eval", "--method", "identity,cv2-inpaint,median,flow-propagation", "--data", render, "--split", "train",
-         "--out", str(out / "eval")],
+        ["eval", "--method", "identity,cv2-inpaint,median,flow-propagation", "--data", render, "--out",
+         str(out / "eval")],
         ["paste", "--source", render, "--targets", render, "--count", "2", "--out", paste, "--frames", "8",
          "--shadow"],
         ["validate", paste],
@@ -54,11 +53,6 @@ def run(args: argparse.Namespace) -> int:
         if code != 0:
             print(f"demo step {number} failed with exit code {code}")
             return code
-    pending = sorted({c.issue for c in BY_NAME.values() if c.target is None})
-    if pending:
-        print("\nnot built yet (each adds its step here when it lands):")
-        for issue in pending:
-            print(f"    - {issue}")
     print(f"\nlook at: {out / 'render' / 'scenes'}/*/preview.gif, {out / 'eval-mini' / 'report.html'}, "
           f"{out / 'site' / 'index.html'} and {out / 'edit-remove'}/preview.gif")
     return 0

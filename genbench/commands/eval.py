@@ -10,8 +10,6 @@ import argparse
 import os
 from pathlib import Path
 
-DINOV2_ENV = "GENBENCH_DINOV2"  # a local DINOv2 checkpoint folder for PROVE's RC-S and RC-T
-
 
 def run(args: argparse.Namespace) -> int:
     from genbench.benchmark.harness import EvalSettings, evaluate
@@ -22,11 +20,11 @@ def run(args: argparse.Namespace) -> int:
     methods = split_method_specs(args.method)
     settings = EvalSettings(task=args.task, split=args.split, max_frames=getattr(args, "max_frames", None),
                             device=getattr(args, "device", None))
-    dinov2 = None
-    if args.dinov2 or os.environ.get(DINOV2_ENV):
-        from genbench.benchmark.prove import DinoFeatures
+    from genbench.benchmark import prove
 
-        dinov2 = DinoFeatures(args.dinov2, device=getattr(args, "device", None))
+    dinov2 = None
+    if args.dinov2 or os.environ.get(prove.ENV_VAR):  # a local DINOv2 checkpoint for PROVE's RC-S and RC-T
+        dinov2 = prove.DinoFeatures(args.dinov2, device=getattr(args, "device", None))
     out = Path(args.out)
     result = evaluate(methods, Path(args.data) if args.data else None, out, settings,
                       predictions=Path(args.predictions) if args.predictions else None, dinov2=dinov2)
