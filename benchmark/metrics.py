@@ -34,6 +34,7 @@ in `FrameScorer.finish`.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -128,23 +129,47 @@ def lpips_features(model: Any, frames: Any) -> list[Any]:
     return [lpips.normalize_tensor(f) for f in model.net(model.scaling_layer(to_lpips_input(frames)))]
 
 
-def lpips_compare(model: Any, feats_a: list[Any], feats_b: list[Any], size: tuple[int, int]) -> tuple[Any, Any]:
-    """LPIPS between normalised features (`lpips_features`) of equally many images.
+def lpips_layers(model: Any, feats_a: list[Any], feats_b: list[Any]) -> list[Any]:
+    """Each layer's LPIPS map between normalised features (`lpips_features`) of equally many images:
+    the linear layer on the squared difference, (N, 1, h_k, w_k) per layer."""
+    return [model.lins[k]((fa - fb) ** 2) for k, (fa, fb) in enumerate(zip(feats_a, feats_b, strict=True))]
 
-    Returns (value (N,), spatial map (N, H, W)): what ``model(a, b)`` and ``spatial=True`` return."""
+
+def lpips_value(layers: list[Any]) -> Any:
+    """(N,): what ``lpips.LPIPS.forward`` returns: each layer's map averaged spatially, summed over layers."""
+    return sum(layer.mean((1, 2, 3)) for layer in layers)
+
+
+@functools.cache
+def upsampling_matrix(n_out: int, n_in: int, device: Any) -> Any:
+    """(n_out, n_in) float32: the weights of ``F.interpolate(mode="bilinear", align_corners=False)`` along one
+    axis, taken from the function itself (one-hot inputs), so they are its weights exactly."""
     import torch
     import torch.nn.functional as F
 
-    value, spatial = None, None
-    for kk, (fa, fb) in enumerate(zip(feats_a, feats_b, strict=True)):
-        layer = model.lins[kk]((fa - fb) ** 2)  # (N, 1, h_k, w_k)
-        v = layer.mean((1, 2, 3))
-        up = F.interpolate(layer, size=size, mode="bilinear", align_corners=False)
-        value = v if value is None else value + v
-        spatial = up if spatial is None else spatial + up
-    if value is None:
-        return torch.zeros(0), torch.zeros(0, *size)
-    return value, spatial[:, 0]
+    eye = torch.eye(n_in, device=device).reshape(n_in, 1, n_in, 1)
+    return F.interpolate(eye, size=(n_out, 1), mode="bilinear", align_corners=False).reshape(n_in, n_out).T
+
+
+def lpips_region_means(layers: list[Any], masks: Any) -> Any:
+    """(N,) float64: the mean over each mask's pixels of the LPIPS spatial map (``spatial=True``: each layer's
+    map upsampled bilinearly to H x W, summed), without upsampling anything.
+
+    Bilinear upsampling is linear and separable, U(L) = A_h L A_w^T, so the mean of U(L) over a mask M is
+    <L, A_h^T M A_w> / |M|: each mask is pooled down to each layer's grid instead of every map being blown up
+    to the frame's size (float32 products, summed in float64). layers: `lpips_layers` of N images; masks:
+    (N, H, W) bool tensor.
+    """
+    import torch
+
+    _, height, width = masks.shape
+    m = masks.to(torch.float32)
+    total = torch.zeros(len(m), dtype=torch.float64, device=m.device)
+    for layer in layers:
+        h, w = layer.shape[-2:]
+        pooled = upsampling_matrix(height, h, m.device).T @ m @ upsampling_matrix(width, w, m.device)  # (N, h, w)
+        total += (layer[:, 0] * pooled).sum((1, 2), dtype=torch.float64)
+    return total / m.sum((1, 2), dtype=torch.float64)
 
 
 def _check(pred: np.ndarray, target: np.ndarray, regions: dict[str, np.ndarray]) -> None:
@@ -286,7 +311,6 @@ class FrameScorer:
 
         A frame the prediction leaves exact needs no pass (every score there is perfect)."""
         torch = self._torch
-        h, w = pending.pred.shape[1:3]
         changed = [f for f in range(sl.start, sl.stop) if pending.done["full"][MSE][f] > 0]
         out["full"]["lpips"][sl] = 0.0
         for name in pending.regions:
@@ -303,12 +327,14 @@ class FrameScorer:
         n = len(changed)
         row = {f: i for i, f in enumerate(changed)}
         truth_of = torch.tensor([*range(n), *(row[f] for _, f in jobs)], device=stack.device)
-        value, spatial = lpips_compare(self.lpips, [x[n:] for x in feats], [x[truth_of] for x in feats], (h, w))
-        value, spatial = value.double().cpu().numpy(), spatial.double().cpu().numpy()
-        out["full"]["lpips"][changed] = value[:n]
-        for name, mask in pending.regions.items():
-            for f in changed:
-                if pending.kinds[name][f] == WHOLE:
-                    out[name]["lpips"][f] = spatial[row[f]][mask[f]].mean()
-        for j, (name, f) in enumerate(jobs):
-            out[name]["lpips"][f] = spatial[n + j][pending.regions[name][f]].mean()
+        layers = lpips_layers(self.lpips, [x[n:] for x in feats], [x[truth_of] for x in feats])
+        out["full"]["lpips"][changed] = lpips_value([layer[:n] for layer in layers]).double().cpu().numpy()
+        # region means: a region equal to the prediction reads the prediction's map, a composite its own
+        reads = [(name, f, row[f]) for name in pending.regions for f in changed if pending.kinds[name][f] == WHOLE]
+        reads += [(name, f, n + j) for j, (name, f) in enumerate(jobs)]
+        if reads:
+            index = torch.tensor([i for _, _, i in reads], device=stack.device)
+            masks = torch.from_numpy(np.stack([pending.regions[name][f] for name, f, _ in reads])).to(stack.device)
+            means = lpips_region_means([layer[index] for layer in layers], masks).cpu().numpy()
+            for (name, f, _), value in zip(reads, means, strict=True):
+                out[name]["lpips"][f] = value

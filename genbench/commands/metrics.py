@@ -53,7 +53,8 @@ def read_input(path: Path) -> tuple[np.ndarray, list[Path]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genbench.benchmark.metrics import METRICS, PROTOCOL, FrameScorer, mean_finite
+    from genbench.benchmark.metrics import METRICS, PROTOCOL, FrameScorer
+    from genbench.benchmark.results import ClipScores
 
     a_path, b_path = Path(args.a), Path(args.b)
     a, a_files = read_input(a_path)
@@ -64,8 +65,9 @@ def run(args: argparse.Namespace) -> int:
         raise GenbenchError(f"{a_files[0]} is {a.shape[2]}x{a.shape[1]}, {b_files[0]} is {b.shape[2]}x{b.shape[1]}; "
                             "sizes must match")
     scorer = FrameScorer(getattr(args, "device", None))
-    scores = scorer.score(a, b)["full"]
-    means = {m: mean_finite(scores[m]) for m in METRICS}
+    values = scorer.score(a, b)
+    scores = values["full"]
+    means = ClipScores(str(a_path), "", "metrics", len(a), values).region_score("full")  # as eval scores a clip
     if args.json:
         print(json.dumps({
             "a": str(a_path), "b": str(b_path), "frames": len(a), "width": a.shape[2], "height": a.shape[1],
@@ -73,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
             "protocol": {**PROTOCOL, "lpips": {**PROTOCOL["lpips"], "backbone": scorer.backbone}},
         }, indent=2))
         return 0
-    over = f"mean over {len(a)} frames" if len(a) > 1 else "1 image"
-    print(f"{a_path} vs {b_path}: {a.shape[2]}x{a.shape[1]}, {over}")
+    over = f"{len(a)} frames: PSNR of their pooled MSE, SSIM and LPIPS means" if len(a) > 1 else "1 image"
+    print(f"{a_path} vs {b_path}: {a.shape[2]}x{a.shape[1]}, {over} (genbench protocol v{PROTOCOL['version']})")
     print(f"PSNR   {means['psnr']:.4f} dB  (RGB, data range 1.0, capped at {PROTOCOL['psnr']['cap_db']:.0f})")
     print(f"SSIM   {means['ssim']:.4f}     (scikit-image defaults: 7x7 uniform window)")
     print(f"LPIPS  {means['lpips']:.4f}     (AlexNet, v0.1)")
