@@ -219,6 +219,21 @@ class Pending:
     kinds: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+def composite_ssim(pred: np.ndarray, target: np.ndarray, mask: np.ndarray, inner: np.ndarray) -> float:
+    """Mean SSIM over the region's interior pixels `inner` ((H - 6, W - 6) bool) of the composite of `pred` inside
+    `mask` ((H, W) bool) and `target` outside, against `target` (frames (H, W, 3) uint8).
+
+    A pixel's SSIM depends on its 7x7 window only, so the map is computed on the region's bounding box grown by
+    the window radius: the same bits as the whole frame's map there, at the cost of the region's size."""
+    pad = ssim_mod.PAD
+    ys, xs = np.nonzero(inner)  # interior coordinates: frame row = y + pad
+    top, left = int(ys.min()), int(xs.min())  # frame rows top..bottom+2*pad hold the windows
+    bottom, right = int(ys.max()) + 2 * pad + 1, int(xs.max()) + 2 * pad + 1
+    box = (slice(top, bottom), slice(left, right))
+    s_map = ssim_mod.ssim_map_cv2(composite(pred[box], target[box], mask[box])[None], target[box][None])[0]
+    return float(s_map[ys - top, xs - left].mean())
+
+
 def pixel_scores(pred: np.ndarray, target: np.ndarray, regions: dict[str, np.ndarray]) -> tuple[Scores, dict]:
     """PSNR, MSE, SSIM and pixel counts per frame, whole frame and per region (on the composite), and each
     region's composite kind per frame. numpy/OpenCV only, so it runs in reader threads."""
@@ -245,10 +260,10 @@ def pixel_scores(pred: np.ndarray, target: np.ndarray, regions: dict[str, np.nda
                 continue
             if kind[i] == EXACT:
                 ssim[i] = 1.0  # the composite is the truth
-                continue
-            s_map = s_full[i] if kind[i] == WHOLE else ssim_mod.ssim_map_cv2(
-                composite(pred[i], target[i], mask[i])[None], target[i][None])[0]
-            ssim[i] = s_map[inner[i]].mean()
+            elif kind[i] == WHOLE:
+                ssim[i] = s_full[i][inner[i]].mean()
+            else:
+                ssim[i] = composite_ssim(pred[i], target[i], mask[i], inner[i])
         out[name] = {"psnr": psnr_from_mse(mse), MSE: mse, "ssim": ssim, PIXELS: pixels, SSIM_PIXELS: inner_pixels}
     return out, kinds
 
