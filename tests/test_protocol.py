@@ -22,8 +22,7 @@ from genbench.benchmark.results import method_summary
 from genbench.benchmark.split import SHIPPED
 from genbench.frames import read_frames
 from genbench.samples import load_removal, removal_samples
-
-README = Path(__file__).resolve().parents[1] / "README.md"
+from tests.readme_tables import readme_rows
 
 
 @pytest.fixture(scope="module")
@@ -101,26 +100,9 @@ def test_region_scores_equal_a_plain_recomputation(mini_scores: dict) -> None:
                 assert summary["regions"][region][metric] == pytest.approx(value, abs=2e-5), (method, region, metric)
 
 
-def _readme_rows(title: str) -> dict[str, list[str]]:
-    """The Markdown table under the README line that starts with `title`: method -> cells."""
-    lines = README.read_text().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(title))
-    rows, header = {}, None
-    for line in lines[start + 1:]:
-        if line.startswith("|"):
-            cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
-            if header is None:
-                header = cells
-            elif not set(cells[0]) <= {"-"}:
-                rows[cells[0]] = dict(zip(header, cells, strict=True))
-        elif rows:
-            break
-    return rows
-
-
 def test_the_readme_mini_table_is_what_eval_computes(mini_scores: dict) -> None:
     """The README's protocol v2 table for the mini split: identity and cv2-inpaint rows equal a fresh eval."""
-    rows = _readme_rows("Protocol v2 on the shipped mini split")
+    rows = readme_rows("Protocol v2 on the shipped mini split")
     assert {"identity", "cv2-inpaint"} <= set(rows)
     for method in ("identity", "cv2-inpaint"):
         summary = mini_scores[method][0]
