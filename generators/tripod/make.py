@@ -59,7 +59,8 @@ class Analysis:
     plate: (H, W, 3) float32; gains/offsets: (T, 3) exposure; tracks: (T, H, W) int32 track ids;
     uncertain: (T, H, W) bool shadows and residual changes; clean: (H, W) int32 frames where each
     pixel was background; windows: every candidate window, accepted or rejected, in time order;
-    rejection: why the whole input was rejected (None if it was not).
+    rejection: why the whole input was rejected (None if it was not); warps: (T, 2, 3) float32 the
+    frames were stabilised with (`align.stabilise`), None when they were not.
     """
 
     name: str
@@ -78,6 +79,7 @@ class Analysis:
     rejection: str | None = None
     quality: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    warps: np.ndarray | None = None
 
     @property
     def accepted(self) -> list[Window]:
@@ -109,10 +111,20 @@ def analyse(path: Path, name: str, settings: TripodSettings) -> Analysis:
     path = Path(path)
     info = video_io.probe(path)
     frames = video_io.read_frames(path, max_size=settings.max_size)
+    return analyse_frames(frames, name, settings, path=path, fps=info.fps,
+                          quality={"input_size": [info.height, info.width]}, start=start)
+
+
+def analyse_frames(frames: np.ndarray, name: str, settings: TripodSettings, *, path: Path | str = "",
+                   fps: float | None = None, quality: dict[str, Any] | None = None,
+                   start: float | None = None) -> Analysis:
+    """The tripod pipeline on (T, H, W, 3) uint8 `frames` already in memory (already downscaled)."""
+    start = time.perf_counter() if start is None else start
+    path = Path(path)
     n, h, w = frames.shape[:3]
-    quality: dict[str, Any] = {"input_size": [info.height, info.width], "size": [h, w], "num_frames": n}
+    quality = {**(quality or {}), "size": [h, w], "num_frames": n}
     if n < settings.min_frames:
-        return _empty(name, path, frames, info.fps, f"only {n} frames, fewer than min_frames {settings.min_frames}",
+        return _empty(name, path, frames, fps, f"only {n} frames, fewer than min_frames {settings.min_frames}",
                       quality, start)
 
     alignment = estimate_alignment(frames)
@@ -122,10 +134,10 @@ def analyse(path: Path, name: str, settings: TripodSettings) -> Analysis:
     if alignment.failed:
         reason = (f"camera moved: {len(alignment.failed)} of {n} frames could not be aligned with the reference "
                   f"(first: frame {alignment.failed[0]}); tripod footage needs a static camera")
-        return _empty(name, path, frames, info.fps, reason, quality, start)
+        return _empty(name, path, frames, fps, reason, quality, start)
     if alignment.max_shift > settings.max_shift * diagonal:
         worst = int(np.argmax(alignment.shifts))
-        return _empty(name, path, frames, info.fps, f"camera moved: frame {worst} is {alignment.max_shift:.1f} px "
+        return _empty(name, path, frames, fps, f"camera moved: frame {worst} is {alignment.max_shift:.1f} px "
                       f"({alignment.max_shift / diagonal:.1%} of the diagonal) from the reference, more than the "
                       f"{settings.max_shift:.1%} allowed; tripod footage needs a static camera", quality, start)
     stabilised = alignment.max_shift > settings.stabilize_above
@@ -157,9 +169,9 @@ def analyse(path: Path, name: str, settings: TripodSettings) -> Analysis:
         "never_clean_fraction": round(float((clean < settings.min_clean).mean()), 5),
         "tracks": int(tracks.max()),
     })
-    analysis = Analysis(name=name, path=str(path), fps=info.fps, frames=frames, valid=valid, plate=plate, gains=gains,
+    analysis = Analysis(name=name, path=str(path), fps=fps, frames=frames, valid=valid, plate=plate, gains=gains,
                         offsets=offsets, tracks=tracks, shadow=shadow, uncertain=uncertain, clean=clean,
-                        quality=quality)
+                        quality=quality, warps=alignment.warps if stabilised else None)
     analysis.windows = [_gate(analysis, wnd, settings) for wnd in cut_windows(objects, settings)]
     if not analysis.windows:
         analysis.rejection = "no moving object detected"
@@ -198,6 +210,17 @@ def effect_tolerance(noise_sigma: float) -> int:
     return max(contract.DEFAULT_EFFECT_TOLERANCE, math.ceil(3.0 * noise_sigma))
 
 
+def stored_trimask(objects: np.ndarray, uncertain: np.ndarray, settings: TripodSettings) -> np.ndarray:
+    """The trimask a tripod scene stores, (T, H, W) uint8 in {0, 128, 255}, from (T, H, W) bool object and
+    uncertain masks: 0 = objects grown by `dilation`, 128 = uncertain grown by `shadow_dilation`, 255 elsewhere."""
+    remove = dilate(objects, settings.dilation)
+    band = dilate(uncertain, settings.shadow_dilation) & ~remove
+    tri = np.full(objects.shape, contract.TRIMASK_PRESERVE, dtype=np.uint8)
+    tri[band] = contract.TRIMASK_UNCERTAIN
+    tri[remove] = contract.TRIMASK_REMOVE
+    return tri
+
+
 def build_scene(analysis: Analysis, window: Window, index: int, settings: TripodSettings,
                 settings_dict: dict[str, Any]) -> Scene:
     """The Scene of one accepted window. `settings_dict` is the run's settings as stored in meta.json."""
@@ -212,11 +235,7 @@ def build_scene(analysis: Analysis, window: Window, index: int, settings: Tripod
     for new, k in enumerate(order, start=1):
         visible[tracks == k] = new
     ids = list(range(1, len(order) + 1))
-    remove = dilate(visible > 0, settings.dilation)
-    uncertain = dilate(analysis.uncertain[sl], settings.shadow_dilation) & ~remove
-    tri = np.full(visible.shape, contract.TRIMASK_PRESERVE, dtype=np.uint8)
-    tri[uncertain] = contract.TRIMASK_UNCERTAIN
-    tri[remove] = contract.TRIMASK_REMOVE
+    tri = stored_trimask(visible > 0, analysis.uncertain[sl], settings)
     sid = scene_id(analysis.name, window.index)
     preserve = tri == contract.TRIMASK_PRESERVE
     diff = np.abs(full.astype(np.int16) - bg.astype(np.int16))[preserve]
