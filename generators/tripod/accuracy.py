@@ -62,11 +62,11 @@ def _share(mask: np.ndarray, where: np.ndarray) -> float:
 def score(analysis: Analysis, truth: Truth, settings: TripodSettings) -> dict[str, float]:
     """The figures of the module docstring (floats; NaN where a figure has no pixels to count)."""
     truth = onto_analysis(truth, analysis)
-    bg = plate_video(analysis.plate, analysis.gains, analysis.offsets)
+    bg = plate_video(analysis.plate, analysis.gains, analysis.offsets, analysis.light)
     true_bg = np.clip(np.round(truth.bg), 0, 255).astype(np.uint8)
     error = np.abs(bg.astype(np.float32) - true_bg).mean(axis=-1)
     detected = analysis.tracks > 0
-    tri = stored_trimask(detected, analysis.uncertain, settings)
+    tri = stored_trimask(detected, analysis.uncertain, analysis.valid, settings)
     near = dilate(truth.objects | truth.effects, margin(settings))
     uncertain = tri == contract.TRIMASK_UNCERTAIN
     union = (detected | truth.objects).sum()

@@ -13,6 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from genbench.generators.tripod.groups import group_medians
+
 ROW_BLOCK_PIXELS = 1 << 21  # pixels x frames per block of the median: bounds memory on long 1080p clips
 EXPOSURE_SAMPLES = 20000
 LIGHT_CELLS = 12  # cells of the light field along the frame's longest side
@@ -53,6 +55,19 @@ def masked_median(frames: np.ndarray, use: np.ndarray, gains: np.ndarray | None 
     return plate, counts
 
 
+def _line_fit(x: np.ndarray, y: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares y ~= gain * x + offset per column of (N, C) float64 x and y over the `keep` rows of each
+    column: (C,) gains and offsets. A column whose x does not vary gets the ratio of the means as its gain."""
+    w = keep.astype(np.float64)
+    n = np.maximum(w.sum(axis=0), 1.0)
+    mx, my = (w * x).sum(axis=0) / n, (w * y).sum(axis=0) / n
+    sxx = (w * (x - mx) ** 2).sum(axis=0)
+    sxy = (w * (x - mx) * (y - my)).sum(axis=0)
+    flat = sxx < 1e-9 * n
+    gain = np.where(flat, np.where(mx > 0, my / np.maximum(mx, 1e-9), 1.0), sxy / np.where(flat, 1.0, sxx))
+    return gain, my - gain * mx
+
+
 def fit_exposure(frames: np.ndarray, plate: np.ndarray, use: np.ndarray,
                  light: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame, per-channel gain and offset with frame / light ~= gain * plate + offset on `use` pixels
@@ -75,17 +90,15 @@ def fit_exposure(frames: np.ndarray, plate: np.ndarray, use: np.ndarray,
         y = frames[t, ys, xs].astype(np.float64)
         if light is not None:
             y /= light_map(light[t], *plate.shape[:2])[ys, xs, None]
-        for c in range(3):
-            keep = np.ones(ys.size, dtype=bool)
-            for _ in range(2):
-                a = np.stack([x[keep, c], np.ones(int(keep.sum()))], axis=1)
-                (gain, offset), *_ = np.linalg.lstsq(a, y[keep, c], rcond=None)
-                residual = np.abs(y[:, c] - (gain * x[:, c] + offset))
-                sigma = 1.4826 * np.median(residual) + 0.5
-                keep = residual <= 2.5 * sigma
-                if keep.sum() < 50:
-                    break
-            gains[t, c], offsets[t, c] = gain, offset
+        keep = np.ones(y.shape, dtype=bool)
+        for _ in range(2):
+            gain, offset = _line_fit(x, y, keep)
+            residual = np.abs(y - (gain * x + offset))
+            sigma = 1.4826 * np.median(residual, axis=0) + 0.5
+            keep = residual <= 2.5 * sigma
+            if (keep.sum(axis=0) < 50).any():
+                break
+        gains[t], offsets[t] = gain, offset
     return gains, offsets
 
 
@@ -93,19 +106,6 @@ def light_grid(height: int, width: int) -> tuple[int, int]:
     """(rows, columns) of the light field's grid for an (H, W) frame: square cells, LIGHT_CELLS on the longest side."""
     cell = max(height, width) / LIGHT_CELLS
     return max(1, round(height / cell)), max(1, round(width / cell))
-
-
-def _cell_medians(values: np.ndarray, cells: np.ndarray, count: int) -> np.ndarray:
-    """(count,) float32 median of `values` per cell id in `cells` (both (N,)); NaN for cells with too few."""
-    order = np.argsort(cells, kind="stable")
-    sorted_cells, sorted_values = cells[order], values[order]
-    bounds = np.searchsorted(sorted_cells, np.arange(count + 1))
-    out = np.full(count, np.nan, np.float32)
-    for c in range(count):
-        chunk = sorted_values[bounds[c]:bounds[c + 1]]
-        if chunk.size >= LIGHT_MIN_PIXELS:
-            out[c] = np.median(chunk)
-    return out
 
 
 def _fill_and_smooth(grid: np.ndarray) -> np.ndarray:
@@ -145,7 +145,8 @@ def fit_light(frames: np.ndarray, plate: np.ndarray, gains: np.ndarray, offsets:
             continue
         expected_lum = (plate[ys, xs] * gains[t] + offsets[t]).sum(axis=-1)
         ratio = (frames[t, ys, xs].astype(np.float32).sum(axis=-1) + 3.0) / (expected_lum + 3.0)
-        grid = _cell_medians(ratio.astype(np.float32), cell_of[ys, xs], rows * cols).reshape(rows, cols)
+        grid = group_medians(ratio.astype(np.float32), cell_of[ys, xs], rows * cols, min_size=LIGHT_MIN_PIXELS)
+        grid = grid.reshape(rows, cols)
         out[t] = np.clip(_fill_and_smooth(grid), *LIGHT_RANGE)
     return out
 
