@@ -11,7 +11,9 @@ change), analysed by the tripod pipeline with its default settings, and scored a
 shadows) on a textured ground, or with `--data` the static-camera scenes of a genbench dataset
 (a `genbench render`; effects are its effect masks, or where `full` and `bg` differ by more than
 its effect tolerance when it records none). Figures are means over scenes; windows are summed.
-The goals at the middle level are printed under the table.
+A clip the pipeline rejects as a whole (e.g. "camera moved") yields no pair: it is counted
+and its reason printed, and the figures are over the other clips. The goals at the middle level
+are printed under the table.
 """
 
 from __future__ import annotations
@@ -59,7 +61,9 @@ def dataset_truths(root: Path, count: int, plate_frames: int) -> list:
     return truths
 
 
-def run_level(truths: list, level_name: str, codec: str, seed: int) -> dict[str, float]:
+def run_level(truths: list, level_name: str, codec: str, seed: int) -> dict:
+    """Figures of one level: means over the clips the pipeline accepted as tripod footage (a rejected clip, e.g.
+    "camera moved", yields no pair and no figures: it is counted, with its reason)."""
     from genbench.generators.tripod.accuracy import FIGURES, score
     from genbench.generators.tripod.degrade import LEVELS, degrade
     from genbench.generators.tripod.make import analyse_frames
@@ -69,28 +73,32 @@ def run_level(truths: list, level_name: str, codec: str, seed: int) -> dict[str,
     if level.codec is not None:
         level = replace(level, codec=codec)
     settings = TripodSettings()
-    rows, seconds = [], 0.0
+    rows, reasons, seconds = [], [], 0.0
     for i, truth in enumerate(truths):
         rng = np.random.default_rng(np.random.SeedSequence((seed, i, list(LEVELS).index(level_name))))
         footage = degrade(truth, level, rng=rng)
         start = time.perf_counter()
         analysis = analyse_frames(footage.frames, f"scene{i}", settings)
         seconds += time.perf_counter() - start
-        rows.append(score(analysis, footage.truth, settings))
-    out = {k: float(np.nanmean([r[k] for r in rows])) for k in FIGURES}
+        if analysis.rejection:
+            reasons.append(f"scene {i}: {analysis.rejection}")
+        else:
+            rows.append(score(analysis, footage.truth, settings))
+    out: dict = {k: float(np.nanmean([r[k] for r in rows])) if rows else float("nan") for k in FIGURES}
     out["windows"] = sum(r["windows"] for r in rows)
     out["false_windows"] = sum(r["false_windows"] for r in rows)
+    out["rejected"] = reasons
     out["seconds_per_clip"] = seconds / len(truths)
     return out
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
     lines = ["| level | plate MAE | plate PSNR | object IoU | shadow recall | shadow precision | bg uncertain | "
-             "bg remove | windows (false) | s/clip |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "bg remove | windows (false) | clips rejected | s/clip |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         lines.append(f"| {name} | {r['plate_mae']:.2f} | {r['plate_psnr']:.1f} | {r['object_iou']:.3f} | "
                      f"{r['shadow_recall']:.3f} | {r['shadow_precision']:.3f} | {r['bg_uncertain']:.2%} | "
-                     f"{r['bg_remove']:.3%} | {r['windows']:.0f} ({r['false_windows']:.0f}) | "
+                     f"{r['bg_remove']:.3%} | {r['windows']:.0f} ({r['false_windows']:.0f}) | {len(r['rejected'])} | "
                      f"{r['seconds_per_clip']:.1f} |")
     return "\n".join(lines)
 
@@ -120,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{source}, {h}x{w} x {n} frames ({args.plate_frames} empty before and after), codec {args.codec}")
     results = {name: run_level(truths, name, args.codec, args.seed) for name in args.levels.split(",")}
     print(table(results))
+    for name, r in results.items():
+        for reason in r["rejected"]:
+            print(f"{name}: rejected {reason}")
     if "middle" in results:
         middle = results["middle"]
         met = [f"{k} {op} {v}: {'met' if (middle[k] >= v if op == '>=' else middle[k] <= v) else 'NOT met'}"

@@ -26,6 +26,7 @@ import numpy as np
 ANALYSIS_SIZE = 256
 REFERENCE_SAMPLES = 25
 REKEY_FRACTION = 0.1  # a new key frame when the camera moved this fraction of the diagonal from the last one
+FLATTEN_FRACTION = 1 / 8
 MOVING_LEVEL = 0.08  # grey difference (0..1) above which a pixel is masked out of the alignment
 _CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 80, 1e-5)
 
@@ -62,8 +63,13 @@ def corner_shift(warp: np.ndarray, height: int, width: int) -> float:
 
 
 def _static_mask(template: np.ndarray, image: np.ndarray) -> np.ndarray | None:
-    """uint8 mask of pixels that did not change much (1), or None when too few did to be useful."""
-    moving = cv2.dilate((np.abs(image - template) > MOVING_LEVEL).astype(np.uint8), np.ones((5, 5), np.uint8))
+    """uint8 mask of pixels that did not change much (1), or None when too few did to be useful. A change that
+    varies slowly across the frame (a cloud's shadow) counts only above twice `MOVING_LEVEL`: what moves is
+    what differs from the change's blur at `FLATTEN_FRACTION` of the frame, or differs a lot."""
+    change = image - template
+    slow = cv2.GaussianBlur(change, (0, 0), FLATTEN_FRACTION * max(change.shape), borderType=cv2.BORDER_REFLECT)
+    moving = (np.abs(change - slow) > MOVING_LEVEL) | (np.abs(change) > 2 * MOVING_LEVEL)
+    moving = cv2.dilate(moving.astype(np.uint8), np.ones((5, 5), np.uint8))
     static = (moving == 0).astype(np.uint8)
     return static if static.mean() > 0.5 else None
 
