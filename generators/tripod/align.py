@@ -27,6 +27,7 @@ ANALYSIS_SIZE = 256
 REFERENCE_SAMPLES = 25
 REKEY_FRACTION = 0.1  # a new key frame when the camera moved this fraction of the diagonal from the last one
 FLATTEN_FRACTION = 1 / 8
+MIN_GAIN = 0.3  # share of the texture decorrelation a warp must remove to be believed
 MOVING_LEVEL = 0.08  # grey difference (0..1) above which a pixel is masked out of the alignment
 _CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 80, 1e-5)
 
@@ -84,12 +85,30 @@ def _residual(template: np.ndarray, image: np.ndarray, warp: np.ndarray, mask: n
     return float(np.abs(warped - template)[use].mean()) if use.any() else float("inf")
 
 
+def _flat(grey: np.ndarray) -> np.ndarray:
+    """`grey` minus its blur at `FLATTEN_FRACTION` of its size: texture and edges, not slow gradients."""
+    return grey - cv2.GaussianBlur(grey, (0, 0), FLATTEN_FRACTION * max(grey.shape), borderType=cv2.BORDER_REFLECT)
+
+
+def _correlation(template: np.ndarray, image: np.ndarray, warp: np.ndarray, mask: np.ndarray | None) -> float:
+    """ECC's criterion (correlation coefficient) of the textures (`_flat`) of `template` and of `image` warped
+    by `warp`, over `mask` (or all pixels)."""
+    h, w = template.shape
+    warped = cv2.warpAffine(image, warp, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                            borderMode=cv2.BORDER_REPLICATE)
+    return float(cv2.computeECC(_flat(template), _flat(warped), mask))
+
+
 def _ecc(template: np.ndarray, image: np.ndarray, init: np.ndarray) -> np.ndarray | None:
     """ECC warp of `image` onto `template` from `init`, or None when it does not converge.
 
     When enough pixels are static, a converged warp (with or without the mask) that fits them worse
     than `init` is a false optimum (a large object entering a small frame can pull ECC to a wild
-    rotation): `init` is kept."""
+    rotation): `init` is kept. So it is when the warp explains less than `MIN_GAIN` of what `init` leaves
+    uncorrelated in the two frames' texture: on footage with little texture and much noise, ECC wanders
+    to warps no better than staying put, and a tripod stays put. When ECC does not converge but the
+    frames differ by less than half of `MOVING_LEVEL` on average, there is nothing to align on and
+    `init` is kept too; otherwise (a cut, a jump) None."""
     static = _static_mask(template, image)
     for mask in (static, None):
         try:
@@ -98,7 +117,12 @@ def _ecc(template: np.ndarray, image: np.ndarray, init: np.ndarray) -> np.ndarra
             continue
         if static is not None and _residual(template, image, warp, static) > _residual(template, image, init, static):
             return init.copy()
+        before, after = (1.0 - _correlation(template, image, w, static) for w in (init, warp))
+        if after > (1.0 - MIN_GAIN) * before:
+            return init.copy()
         return warp
+    if _residual(template, image, init, np.ones(template.shape, np.uint8)) < MOVING_LEVEL / 2:
+        return init.copy()  # no texture to converge on, but the frames look alike: nothing moved
     return None
 
 
