@@ -32,6 +32,7 @@ from genbench.generators.tripod.align import estimate_alignment, stabilise
 from genbench.generators.tripod.consistency import attached, drop_short_tracks, lasting, persistent
 from genbench.generators.tripod.noise import NoiseModel, fit_noise
 from genbench.generators.tripod.plate import expected, fit_exposure, fit_light, masked_median, plate_video
+from genbench.generators.tripod.quality import reject_reason, window_quality
 from genbench.generators.tripod.segment import FrameLabels, classify, edge_allowance, track
 from genbench.generators.tripod.settings import TripodSettings
 from genbench.generators.tripod.windows import Window, cut_windows
@@ -64,7 +65,8 @@ class Analysis:
     pixel was background; windows: every candidate window, accepted or rejected, in time order;
     rejection: why the whole input was rejected (None if it was not); warps: (T, 2, 3) float32 the
     frames were stabilised with (`align.stabilise`), None when they were not; light: (T, rows, cols)
-    float32 light grids of the exposure model (`plate.fit_light`), None without one.
+    float32 light grids of the exposure model (`plate.fit_light`), None without one; window_quality: the
+    `quality.window_quality` figures of each candidate window that passed the earlier gates, by index.
     """
 
     name: str
@@ -85,6 +87,7 @@ class Analysis:
     seconds: float = 0.0
     warps: np.ndarray | None = None
     light: np.ndarray | None = None
+    window_quality: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def accepted(self) -> list[Window]:
@@ -237,7 +240,8 @@ def analyse_frames(frames: np.ndarray, name: str, settings: TripodSettings, *, p
 
 def _gate(analysis: Analysis, window: Window, settings: TripodSettings) -> Window:
     """Apply the content gates to an accepted candidate window: too many / too small objects,
-    object or shadow pixels where the plate was never seen clean."""
+    object or shadow pixels where the plate was never seen clean, then the quality bar
+    (`quality.reject_reason`); the window's quality figures are kept in `analysis.window_quality`."""
     if window.reason is not None:
         return window
     sl = slice(window.start, window.stop)
@@ -257,6 +261,12 @@ def _gate(analysis: Analysis, window: Window, settings: TripodSettings) -> Windo
         return Window(window.index, window.start, window.stop, f"pixels never seen clean: {fraction:.1%} of the "
                       f"object and shadow pixels were background in fewer than {settings.min_clean} frames, so the "
                       "plate there is a guess")
+    figures = window_quality(tracks, analysis.shadow[sl], analysis.uncertain[sl], analysis.valid[sl],
+                             None if analysis.light is None else analysis.light[sl], settings)
+    analysis.window_quality[window.index] = figures
+    reason = reject_reason(analysis.quality["noise_sigma"], figures, settings)
+    if reason is not None:
+        return Window(window.index, window.start, window.stop, reason)
     return window
 
 
@@ -316,6 +326,7 @@ def build_scene(analysis: Analysis, window: Window, index: int, settings: Tripod
     quality = {
         **analysis.quality,
         contract.QUALITY_PARAMS: {contract.EFFECT_TOLERANCE: effect_tolerance(analysis.quality["noise_sigma"])},
+        **analysis.window_quality.get(window.index, {}),
         "preserve_mae": round(float(diff.mean()) if diff.size else 0.0, 4),
         "preserve_psnr": recorded_psnr(full, bg, preserve),
         "shadow_fraction": round(float(analysis.shadow[sl].mean()), 5),

@@ -42,6 +42,10 @@ class TripodSettings:
     light: fit a smooth per-frame light field (a cloud's shadow rolling over the scene) on top of the
         global exposure.
     min_object: a window is rejected when its largest object never covers this fraction of the frame.
+    max_noise: a window is rejected when its clip's noise sigma (levels, `noise.NoiseModel`) exceeds this.
+    min_stability: a window is rejected when its object masks are less steady than this (`quality`).
+    max_unattached: a window is rejected when more than this fraction of its pixels is uncertain with no
+        object near (`quality`).
     min_clean: a pixel needs this many frames where it is background to have a trusted plate value.
     max_unclean: a window is rejected when more than this fraction of its object and shadow
         pixels lie where the plate is not trusted.
@@ -73,6 +77,9 @@ class TripodSettings:
     reach: float = 1.0
     light: bool = True
     min_object: float = 0.005
+    max_noise: float = 10.0
+    min_stability: float = 0.6
+    max_unattached: float = 0.02
     min_clean: int = 3
     max_unclean: float = 0.02
     border_gate: bool = True
