@@ -144,8 +144,6 @@ def _background_model(frames: np.ndarray, valid: np.ndarray, settings: TripodSet
         use = valid & ~dilate(changed, settings.shadow_dilation)
         gains, offsets = fit_exposure(frames, model.plate, use, model.light)
         light = fit_light(frames, model.plate, gains, offsets, use) if settings.light else None
-        if light is not None:
-            gains, offsets = fit_exposure(frames, model.plate, use, light)
         plate, clean = masked_median(frames, use, gains, offsets, light)
         gains, offsets = fit_exposure(frames, plate, use, light)
         model = Exposure(plate, gains, offsets, light)

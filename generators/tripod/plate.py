@@ -16,7 +16,7 @@ import numpy as np
 from genbench.generators.tripod.groups import group_medians
 
 ROW_BLOCK_PIXELS = 1 << 21  # pixels x frames per block of the median: bounds memory on long 1080p clips
-EXPOSURE_SAMPLES = 20000
+EXPOSURE_SAMPLES = 5000
 LIGHT_CELLS = 12  # cells of the light field along the frame's longest side
 LIGHT_MIN_PIXELS = 12  # background pixels a cell needs for a value of its own
 LIGHT_RANGE = (0.5, 1.5)

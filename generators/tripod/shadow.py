@@ -1,15 +1,35 @@
 """Is a changed pixel a shadow (a darker copy of the background) or part of an object?
 
-The colour test of MOG2's shadow detector (Cucchiara et al. 2003), on (H, W) maps of one frame
-against its exposure-matched plate: brightness ratio frame / plate in `shadow_ratio` and
-chromaticity (r, g, b / (r + g + b)) kept within ``shadow_chroma + 3 sigma / brightness``, sigma
-the pixel's noise (chromaticity noise grows in the dark). An object darker than the ground and of
-nearly its colour passes it too: this cannot tell them apart.
+Two tests on (H, W) maps of one frame against its exposure-matched plate:
+
+- *colour*, the test of MOG2's shadow detector (Cucchiara et al. 2003): brightness ratio frame /
+  plate in `shadow_ratio` and chromaticity (r, g, b / (r + g + b)) kept within ``shadow_chroma +
+  3 sigma / brightness``, sigma the pixel's noise (chromaticity noise grows in the dark);
+- *pattern*, where the ground has texture to test with: a shadow dims the ground and keeps its
+  pattern, so the frame varies locally as much as the plate times the brightness ratio; a flat
+  object (a dark coat, a car door) over a patterned ground does not. A pixel whose frame varies
+  (local standard deviation over `WINDOW` x `WINDOW`, noise removed) less than `FLAT_SHARE` of
+  what a shadow of its ratio would show, where that is at least `TEXTURED_K` noise sigmas, is no
+  shadow. Where a window straddles an object's edge the edge itself makes the frame vary, so the
+  test errs towards shadow there, as the colour test alone does.
+
+On flat ground, and for objects with a pattern of their own, the colour test decides alone.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+
+WINDOW = 7
+FLAT_SHARE = 0.5
+TEXTURED_K = 2.0
+
+
+def _local_std(values: np.ndarray) -> np.ndarray:
+    """(H, W) float32 standard deviation of `values` over each pixel's WINDOW x WINDOW neighbourhood."""
+    mean = cv2.blur(values, (WINDOW, WINDOW))
+    return np.sqrt(np.maximum(cv2.blur(values * values, (WINDOW, WINDOW)) - mean * mean, 0.0))
 
 
 def shadow_mask(frame: np.ndarray, expected: np.ndarray, changed: np.ndarray, sigma: np.ndarray | float,
@@ -25,4 +45,9 @@ def shadow_mask(frame: np.ndarray, expected: np.ndarray, changed: np.ndarray, si
     ratio = lum_f / lum_e
     darker = changed & (ratio >= ratio_range[0]) & (ratio <= ratio_range[1])
     chroma = np.abs(frame / lum_f[..., None] - expected / lum_e[..., None]).max(axis=-1)
-    return darker & (chroma <= chroma_k + 3.0 * np.maximum(sigma, 1.0) / lum_f)
+    colour_kept = chroma <= chroma_k + 3.0 * np.maximum(sigma, 1.0) / lum_f
+    lum_noise = np.sqrt(3.0) * np.maximum(sigma, 0.5)  # sigma of a sum of three channels
+    as_shadow = ratio * _local_std(lum_e)  # how much a shadow of this ratio would vary here
+    varies = np.sqrt(np.maximum(_local_std(lum_f) ** 2 - lum_noise**2, 0.0))
+    flat_surface = (as_shadow > TEXTURED_K * lum_noise) & (varies < FLAT_SHARE * as_shadow)
+    return darker & colour_kept & ~flat_surface
