@@ -5,7 +5,7 @@ through the runner (resumable, progress bar per scene) and lists everything it d
 in ``DIR/rejected.json``: ``{"rejected": [{input, path, window, frames: [start, stop], reason}],
 "inputs": {name: {path, frames, windows, accepted, quality}}}``; `window` is null when the
 whole input was rejected (camera moved, unreadable, no moving object). A run that accepts no
-window raises `GenbenchError` with the reasons before anything is written (no folder, no
+window raises `NothingAccepted` (a `GenbenchError`) with the reasons before anything is written (no folder, no
 rejected.json): a dataset of nothing is an error, not a result.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from genbench.errors import GenbenchError
+from genbench.errors import GenbenchError, NothingAccepted
 
 REJECTED_FILE = "rejected.json"
 REASONS_SHOWN = 4
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                                  "frames": [window.start, window.stop], "reason": window.reason})
     summaries = {name: summaries[name] for _, name in inputs}  # input order
     if not plan:
-        raise GenbenchError(nothing_accepted(rejected))
+        raise NothingAccepted(nothing_accepted(rejected))
     out = Path(args.out)
     summary = run_generation(out, name=out.name, generator=GENERATOR, settings=settings_dict, count=len(plan),
                              make_scene=maker, scene_id_of=lambda i: plan[i].scene_id,
