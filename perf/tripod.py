@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         met = [f"{k} {op} {v}: {'met' if (middle[k] >= v if op == '>=' else middle[k] <= v) else 'NOT met'}"
                for k, (op, v) in GOALS.items()]
         print("goals at the middle level: " + "; ".join(met))
-    print("levels:", {k: asdict(v) for k, v in LEVELS.items() if k in results})
+    print("levels:", {k: asdict(replace(v, codec=args.codec) if v.codec else v) for k, v in LEVELS.items()
+                      if k in results})
     return 0
 
 

@@ -19,6 +19,7 @@ ROW_BLOCK_PIXELS = 1 << 21  # pixels x frames per block of the median: bounds me
 EXPOSURE_SAMPLES = 5000
 LIGHT_CELLS = 12  # cells of the light field along the frame's longest side
 LIGHT_MIN_PIXELS = 12  # background pixels a cell needs for a value of its own
+LIGHT_SAMPLES = 20000  # background pixels per frame the light field is fitted on (a regular subsample)
 LIGHT_RANGE = (0.5, 1.5)
 
 
@@ -57,14 +58,14 @@ def masked_median(frames: np.ndarray, use: np.ndarray, gains: np.ndarray | None 
 
 def _line_fit(x: np.ndarray, y: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares y ~= gain * x + offset per column of (N, C) float64 x and y over the `keep` rows of each
-    column: (C,) gains and offsets. A column whose x does not vary gets the ratio of the means as its gain."""
+    column: (C,) gains and offsets. A column whose x does not vary cannot tell a gain from an offset: gain 1."""
     w = keep.astype(np.float64)
     n = np.maximum(w.sum(axis=0), 1.0)
     mx, my = (w * x).sum(axis=0) / n, (w * y).sum(axis=0) / n
     sxx = (w * (x - mx) ** 2).sum(axis=0)
     sxy = (w * (x - mx) * (y - my)).sum(axis=0)
     flat = sxx < 1e-9 * n
-    gain = np.where(flat, np.where(mx > 0, my / np.maximum(mx, 1e-9), 1.0), sxy / np.where(flat, 1.0, sxx))
+    gain = np.where(flat, 1.0, sxy / np.where(flat, 1.0, sxx))
     return gain, my - gain * mx
 
 
@@ -143,6 +144,8 @@ def fit_light(frames: np.ndarray, plate: np.ndarray, gains: np.ndarray, offsets:
         ys, xs = np.nonzero(use[t])
         if ys.size < 100:
             continue
+        step = max(1, ys.size // LIGHT_SAMPLES)
+        ys, xs = ys[::step], xs[::step]
         expected_lum = (plate[ys, xs] * gains[t] + offsets[t]).sum(axis=-1)
         ratio = (frames[t, ys, xs].astype(np.float32).sum(axis=-1) + 3.0) / (expected_lum + 3.0)
         grid = group_medians(ratio.astype(np.float32), cell_of[ys, xs], rows * cols, min_size=LIGHT_MIN_PIXELS)

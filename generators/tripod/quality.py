@@ -24,7 +24,6 @@ import cv2
 import numpy as np
 
 from genbench.generators.tripod.settings import TripodSettings
-from genbench.trimask import dilate
 
 
 def _centroid(mask: np.ndarray) -> np.ndarray:
@@ -68,9 +67,19 @@ def shadow_stability(shadow: np.ndarray, objects: np.ndarray) -> float | None:
     return float(np.mean(scores)) if scores else None
 
 
-def unattached_share(uncertain: np.ndarray, objects: np.ndarray, reach: int) -> float:
-    """Share of all (T, H, W) pixels that are `uncertain` but farther than `reach` pixels from every object."""
-    return float((uncertain & ~dilate(objects, reach)).mean())
+def unattached_share(uncertain: np.ndarray, objects: np.ndarray, reach: float) -> float:
+    """Share of all (T, H, W) pixels that are `uncertain` but farther than `reach` pixels from every object of
+    their frame (all of a frame's uncertain pixels when it has no object)."""
+    far = 0
+    for changes, present in zip(uncertain, objects, strict=True):
+        if not changes.any():
+            continue
+        if not present.any():
+            far += int(changes.sum())
+            continue
+        distance = cv2.distanceTransform((~present).astype(np.uint8), cv2.DIST_L2, 3)
+        far += int((changes & (distance > reach)).sum())
+    return far / uncertain.size
 
 
 def window_quality(tracks: np.ndarray, shadow: np.ndarray, uncertain: np.ndarray, valid: np.ndarray,
@@ -78,13 +87,13 @@ def window_quality(tracks: np.ndarray, shadow: np.ndarray, uncertain: np.ndarray
     """The figures of the module docstring for one window: tracks (T, H, W) int32, shadow, uncertain and valid
     (T, H, W) bool, light (T, rows, cols) float32 or None."""
     objects = tracks > 0
-    reach = round(settings.reach * np.sqrt(max(1, objects.sum(axis=(1, 2)).max())))
+    reach = max(3.0, settings.reach * float(np.sqrt(max(1, objects.sum(axis=(1, 2)).max()))))
     stability = mask_stability(tracks)
     shadows = shadow_stability(shadow, objects)
     return {
         "mask_stability": None if stability is None else round(stability, 4),
         "shadow_stability": None if shadows is None else round(shadows, 4),
-        "unattached_uncertain": round(unattached_share(uncertain & valid, objects, max(3, reach)), 5),
+        "unattached_uncertain": round(unattached_share(uncertain & valid, objects, reach), 5),
         "no_data": round(float((~valid).mean()), 5),
         "light_range": [1.0, 1.0] if light is None else [round(float(light.min()), 4), round(float(light.max()), 4)],
     }

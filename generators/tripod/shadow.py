@@ -40,14 +40,23 @@ def shadow_mask(frame: np.ndarray, expected: np.ndarray, changed: np.ndarray, si
     changed: (H, W) bool; sigma: per-channel noise sigma in levels ((H, W) map or scalar); ratio_range:
     (lo, hi) brightness ratio of a shadow; chroma_k: the chromaticity change a shadow may make.
     """
-    lum_f = frame.sum(axis=-1) + 1.0
-    lum_e = expected.sum(axis=-1) + 1.0
+    out = np.zeros(changed.shape, dtype=bool)
+    ys, xs = np.nonzero(changed)
+    if ys.size == 0:
+        return out
+    pad = WINDOW  # the tests look this far around a pixel: work on the changed pixels' bounding box only
+    box = (slice(max(0, ys.min() - pad), ys.max() + pad + 1), slice(max(0, xs.min() - pad), xs.max() + pad + 1))
+    f, e, c = frame[box], expected[box], changed[box]
+    s = sigma[box] if isinstance(sigma, np.ndarray) else sigma
+    lum_f = f.sum(axis=-1) + 1.0
+    lum_e = e.sum(axis=-1) + 1.0
     ratio = lum_f / lum_e
-    darker = changed & (ratio >= ratio_range[0]) & (ratio <= ratio_range[1])
-    chroma = np.abs(frame / lum_f[..., None] - expected / lum_e[..., None]).max(axis=-1)
-    colour_kept = chroma <= chroma_k + 3.0 * np.maximum(sigma, 1.0) / lum_f
-    lum_noise = np.sqrt(3.0) * np.maximum(sigma, 0.5)  # sigma of a sum of three channels
+    darker = c & (ratio >= ratio_range[0]) & (ratio <= ratio_range[1])
+    chroma = np.abs(f / lum_f[..., None] - e / lum_e[..., None]).max(axis=-1)
+    colour_kept = chroma <= chroma_k + 3.0 * np.maximum(s, 1.0) / lum_f
+    lum_noise = np.sqrt(3.0) * np.maximum(s, 0.5)  # sigma of a sum of three channels
     as_shadow = ratio * _local_std(lum_e)  # how much a shadow of this ratio would vary here
     varies = np.sqrt(np.maximum(_local_std(lum_f) ** 2 - lum_noise**2, 0.0))
     flat_surface = (as_shadow > TEXTURED_K * lum_noise) & (varies < FLAT_SHARE * as_shadow)
-    return darker & colour_kept & ~flat_surface
+    out[box] = darker & colour_kept & ~flat_surface
+    return out
