@@ -10,9 +10,10 @@ A changed pixel is *shadow* when it is a darker copy of the plate, in colour and
 has texture, in pattern (`shadow.shadow_mask`). The other changed pixels are *object*. Object
 masks are cleaned (opening, closing, holes filled), split into connected components,
 and components smaller than `min_blob` of the frame or thinner than `min_thickness` become
-*residual* changes (their pixels above the full threshold: the weaker ones hysteresis added are noise
-unless they join an object or a shadow) (kept uncertain near objects, see `consistency`). Components are linked over
-time by overlap within `link_radius` pixels into tracks with stable ids.
+*residual* changes (of the weaker pixels hysteresis added, only those the noise cannot explain, above
+twice its tail plus six sigmas: on clean footage the faint penumbra and bounce light around an object,
+on noisy footage not the noise that clings to it), kept uncertain near objects (see `consistency`).
+Components are linked over time by overlap within `link_radius` pixels into tracks with stable ids.
 """
 
 from __future__ import annotations
@@ -138,7 +139,9 @@ def classify(frame: np.ndarray, expected: np.ndarray, valid: np.ndarray, setting
     objects = firm_components(objects, difference, threshold, settings.min_contrast, settings.edge_fraction)
     shadow = cv2.morphologyEx((shadow & ~objects).astype(np.uint8), cv2.MORPH_OPEN, disk(1)) > 0
     shadow &= ~objects
-    residual = strong & ~objects & ~shadow  # hysteresis grows objects and shadows, not noise around them
+    # hysteresis grows objects and shadows; other changes count where the noise cannot explain them
+    reliable = strong | (difference > 2.0 * tail + 6.0 * sigma)
+    residual = changed & reliable & ~objects & ~shadow
     return FrameLabels(objects=objects, shadow=shadow, residual=residual, noise=frame_sigma)
 
 
