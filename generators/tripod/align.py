@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from genbench.generators.tripod.segment import hysteresis
+
 ANALYSIS_SIZE = 256
 REFERENCE_SAMPLES = 25
 REKEY_FRACTION = 0.1  # a new key frame when the camera moved this fraction of the diagonal from the last one
@@ -66,10 +68,13 @@ def corner_shift(warp: np.ndarray, height: int, width: int) -> float:
 def _static_mask(template: np.ndarray, image: np.ndarray) -> np.ndarray | None:
     """uint8 mask of pixels that did not change much (1), or None when too few did to be useful. A change that
     varies slowly across the frame (a cloud's shadow) counts only above twice `MOVING_LEVEL`: what moves is
-    what differs from the change's blur at `FLATTEN_FRACTION` of the frame, or differs a lot."""
+    what differs from the change's blur at `FLATTEN_FRACTION` of the frame, or differs a lot, and every change
+    above `MOVING_LEVEL` connected to such a pixel (the flat inside of a large object is as slow as a cloud's
+    shadow, but its edges are sharp)."""
     change = image - template
     slow = cv2.GaussianBlur(change, (0, 0), FLATTEN_FRACTION * max(change.shape), borderType=cv2.BORDER_REFLECT)
-    moving = (np.abs(change - slow) > MOVING_LEVEL) | (np.abs(change) > 2 * MOVING_LEVEL)
+    sharp = (np.abs(change - slow) > MOVING_LEVEL) | (np.abs(change) > 2 * MOVING_LEVEL)
+    moving = hysteresis(sharp, np.abs(change) > MOVING_LEVEL) | sharp
     moving = cv2.dilate(moving.astype(np.uint8), np.ones((5, 5), np.uint8))
     static = (moving == 0).astype(np.uint8)
     return static if static.mean() > 0.5 else None
@@ -107,8 +112,9 @@ def _ecc(template: np.ndarray, image: np.ndarray, init: np.ndarray) -> np.ndarra
     rotation): `init` is kept. So it is when the warp explains less than `MIN_GAIN` of what `init` leaves
     uncorrelated in the two frames' texture: on footage with little texture and much noise, ECC wanders
     to warps no better than staying put, and a tripod stays put. When ECC does not converge but the
-    frames differ by less than half of `MOVING_LEVEL` on average, there is nothing to align on and
-    `init` is kept too; otherwise (a cut, a jump) None."""
+    frames differ by less than half of `MOVING_LEVEL` on average where nothing moves (the static pixels, or
+    all pixels when too few are static), there is nothing to align on and `init` is kept too (a large
+    object entering or leaving a small frame can stall ECC); otherwise (a cut, a jump) None."""
     static = _static_mask(template, image)
     for mask in (static, None):
         try:
@@ -121,8 +127,9 @@ def _ecc(template: np.ndarray, image: np.ndarray, init: np.ndarray) -> np.ndarra
         if after > (1.0 - MIN_GAIN) * before:
             return init.copy()
         return warp
-    if _residual(template, image, init, np.ones(template.shape, np.uint8)) < MOVING_LEVEL / 2:
-        return init.copy()  # no texture to converge on, but the frames look alike: nothing moved
+    still = static if static is not None else np.ones(template.shape, np.uint8)
+    if _residual(template, image, init, still) < MOVING_LEVEL / 2:
+        return init.copy()  # no texture to converge on, but the frames look alike where nothing moves
     return None
 
 
