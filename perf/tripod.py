@@ -103,6 +103,13 @@ def table(results: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+def goal_check(figures: dict[str, float]) -> str:
+    """One line: each goal of `GOALS` and whether `figures` (a level's figures) meet it."""
+    met = [f"{k} {op} {v}: {'met' if (figures[k] >= v if op == '>=' else figures[k] <= v) else 'NOT met'}"
+           for k, (op, v) in GOALS.items()]
+    return "; ".join(met)
+
+
 def main(argv: list[str] | None = None) -> int:
     from genbench.generators.tripod.degrade import LEVELS, available_codecs
 
@@ -132,10 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         for reason in r["rejected"]:
             print(f"{name}: rejected {reason}")
     if "middle" in results:
-        middle = results["middle"]
-        met = [f"{k} {op} {v}: {'met' if (middle[k] >= v if op == '>=' else middle[k] <= v) else 'NOT met'}"
-               for k, (op, v) in GOALS.items()]
-        print("goals at the middle level: " + "; ".join(met))
+        print("goals at the middle level: " + goal_check(results["middle"]))
     print("levels:", {k: asdict(replace(v, codec=args.codec) if v.codec else v) for k, v in LEVELS.items()
                       if k in results})
     return 0
