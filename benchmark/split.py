@@ -27,7 +27,7 @@ import numpy as np
 
 from genbench import contract
 from genbench.dataset import finalize, read_info
-from genbench.errors import GenbenchError
+from genbench.errors import GenbenchError, NothingAccepted
 from genbench.frames import read_video, write_video
 from genbench.progress import get_logger
 from genbench.scene import list_scene_ids, read_meta, scene_dir, write_json
@@ -168,8 +168,11 @@ def build_split(spec: SplitRecipe, out: Path, *, workers: int = 1, render_option
     footage = tripod_footage(aux, work / "footage", spec.tripod_plate_frames)
     parts = [kubric, paste]
     if footage:
-        _genbench(["tripod", *map(str, footage), "--out", str(tripod), "--window", str(spec.frames)])
-        parts.append(tripod)
+        try:
+            _genbench(["tripod", *map(str, footage), "--out", str(tripod), "--window", str(spec.frames)])
+            parts.append(tripod)
+        except NothingAccepted as exc:
+            log.warning("the tripod part accepted no window, the split has none: %s", exc)
     else:
         log.warning("no static-camera scene in the auxiliary render: the split has no tripod part")
     merged = work / "merged"

@@ -11,6 +11,10 @@ class DatasetError(GenbenchError):
     """A dataset folder does not follow the data contract."""
 
 
+class NothingAccepted(GenbenchError):
+    """A generator run whose inputs were all rejected: nothing was written. The message gives the reasons."""
+
+
 def require_all(checks: list[tuple[bool, str]]) -> None:
     """Raise GenbenchError with the message of the first failed (condition, message) check."""
     for ok, message in checks:

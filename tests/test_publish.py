@@ -145,6 +145,16 @@ def test_card_metadata_and_preview(published: Path) -> None:
         assert preview.format == "PNG" and preview.height >= 3 * 128
 
 
+def test_card_summarises_tripod_quality(published: Path, sources: list[Path]) -> None:
+    card = (published / "README.md").read_text()
+    quality = read_meta(sources[2], list_scene_ids(sources[2])[0]).quality  # the one tripod scene
+    sigma, stability = quality["noise_sigma"], quality["mask_stability"]
+    assert f"| noise sigma of the footage (levels) | {sigma:.4g} | {sigma:.4g} | {sigma:.4g} |" in card
+    assert f"| object mask stability (IoU of consecutive masks after the motion) | {stability:.4g} |" in card
+    assert "`max_noise` = 10.0" in card and "`min_stability` = 0.6" in card
+    assert card.count("Quality of the tripod windows") == 1  # the toy and paste sources have none
+
+
 def test_shards_are_bounded_and_deterministic(toy_master: Path, tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     export([toy_master], a, max_shard_bytes=20_000)

@@ -1,7 +1,8 @@
-"""Every command the README shows runs (a renamed option or file cannot ship)."""
+"""Every command the README shows runs (a renamed option or file cannot ship), and what it says of its tables holds."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shlex
 import subprocess
@@ -31,3 +32,33 @@ def test_every_genbench_command_in_the_readme_runs(tmp_path: Path) -> None:
         argv = shlex.split(command)
         result = subprocess.run([str(BIN / argv[0]), *argv[1:]], cwd=tmp_path, capture_output=True, text=True)
         assert result.returncode == 0, f"README command failed: {command}\n{result.stdout}\n{result.stderr}"
+
+
+TRIPOD_TABLE_COLUMNS = {"object_iou": "object IoU", "shadow_recall": "shadow recall", "bg_uncertain": "bg uncertain",
+                        "bg_remove": "bg remove"}
+
+
+def _tripod_table_row(level: str) -> dict[str, str]:
+    """The row of `level` in the README's tripod degradation table (perf/tripod.py's output): header -> cell."""
+    lines = (REPO / "README.md").read_text().splitlines()
+    header_at = next(i for i, line in enumerate(lines) if line.startswith("| level | plate MAE |"))
+    header = [c.strip() for c in lines[header_at].strip("|").split("|")]
+    for line in lines[header_at + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0] == level:
+            return dict(zip(header, cells, strict=True))
+    raise AssertionError(f"no {level!r} row in the README's tripod table")
+
+
+def test_the_readme_tripod_goal_line_matches_its_table() -> None:
+    """The README states the middle level's goals as perf/tripod.py checks them on the table's middle row."""
+    spec = importlib.util.spec_from_file_location("perf_tripod", REPO / "perf" / "tripod.py")
+    perf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(perf)
+    row = _tripod_table_row("middle")
+    figures = {k: float(row[c].rstrip("%")) / (100 if row[c].endswith("%") else 1)
+               for k, c in TRIPOD_TABLE_COLUMNS.items()}
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert perf.goal_check(figures) in readme, perf.goal_check(figures)

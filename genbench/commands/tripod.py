@@ -4,7 +4,9 @@ Analyses every input (progress bar per input), then writes the accepted windows 
 through the runner (resumable, progress bar per scene) and lists everything it did not use
 in ``DIR/rejected.json``: ``{"rejected": [{input, path, window, frames: [start, stop], reason}],
 "inputs": {name: {path, frames, windows, accepted, quality}}}``; `window` is null when the
-whole input was rejected (camera moved, unreadable, no moving object).
+whole input was rejected (camera moved, unreadable, no moving object). A run that accepts no
+window raises `NothingAccepted` (a `GenbenchError`) with the reasons before anything is written (no folder, no
+rejected.json): a dataset of nothing is an error, not a result.
 """
 
 from __future__ import annotations
@@ -12,9 +14,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from genbench.errors import GenbenchError
+from genbench.errors import GenbenchError, NothingAccepted
 
 REJECTED_FILE = "rejected.json"
+REASONS_SHOWN = 4
+
+
+def nothing_accepted(rejected: list[dict]) -> str:
+    """One line: why no window of any input was accepted (the first `REASONS_SHOWN` reasons, then a count)."""
+    parts = [f"{r['input']}" + ("" if r["window"] is None else f" frames {r['frames'][0]}-{r['frames'][1] - 1}")
+             + ": " + " ".join(str(r["reason"]).split()) for r in rejected]
+    more = f"; and {len(parts) - REASONS_SHOWN} more" if len(parts) > REASONS_SHOWN else ""
+    return "no window accepted, nothing written: " + "; ".join(parts[:REASONS_SHOWN]) + more
 
 
 def _inputs(values: list[str]) -> list[tuple[Path, str]]:
@@ -79,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
                 rejected.append({"input": name, "path": str(path), "window": window.index,
                                  "frames": [window.start, window.stop], "reason": window.reason})
     summaries = {name: summaries[name] for _, name in inputs}  # input order
+    if not plan:
+        raise NothingAccepted(nothing_accepted(rejected))
     out = Path(args.out)
     summary = run_generation(out, name=out.name, generator=GENERATOR, settings=settings_dict, count=len(plan),
                              make_scene=maker, scene_id_of=lambda i: plan[i].scene_id,

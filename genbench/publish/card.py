@@ -114,6 +114,42 @@ def _counts_table(sources: list[Source]) -> str:
     return "\n".join(lines)
 
 
+TRIPOD_FIGURES = {  # meta.json quality key -> what it says (figures made without ground truth)
+    "noise_sigma": "noise sigma of the footage (levels)",
+    "effect_tolerance": "effect tolerance (levels, `quality.params`)",
+    "mask_stability": "object mask stability (IoU of consecutive masks after the motion)",
+    "shadow_stability": "shadow band stability",
+    "unattached_uncertain": "uncertain pixels with no object near",
+    "no_data": "pixels without data (stabilised borders)",
+    "preserve_psnr": "PSNR of input vs plate on preserved pixels (dB)",
+}
+TRIPOD_BAR = ("max_noise", "min_stability", "max_unattached", "max_unclean", "min_object")
+
+
+def _quality_value(quality: dict, key: str) -> float | None:
+    value = quality.get(contract.QUALITY_PARAMS, {}).get(key) if key == contract.EFFECT_TOLERANCE else quality.get(key)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def tripod_quality_section(s: Source) -> str:
+    """Markdown: min / median / max over the source's tripod scenes of each quality figure of `TRIPOD_FIGURES`,
+    and the bar windows had to pass (from the settings); empty when the source has no tripod scene."""
+    metas = [m for m in s.metas.values() if m.generator == "tripod"]
+    if not metas:
+        return ""
+    lines = ["Quality of the tripod windows (figures estimated without ground truth, per scene):", "",
+             "| figure | min | median | max |", "|---|---|---|---|"]
+    for key, label in TRIPOD_FIGURES.items():
+        values = [v for m in metas if (v := _quality_value(m.quality, key)) is not None]
+        if values:
+            lo, mid, hi = np.min(values), np.median(values), np.max(values)
+            lines.append(f"| {label} | {lo:.4g} | {mid:.4g} | {hi:.4g} |")
+    bar = ", ".join(f"`{k}` = {s.info.settings[k]}" for k in TRIPOD_BAR if k in s.info.settings)
+    lines += ["", f"Windows below the bar ({bar}) were rejected; the dataset's `rejected.json` lists each with "
+              "its reason.", ""]
+    return "\n".join(lines)
+
+
 def _source_section(s: Source) -> str:
     made = s.info.created_with or {}
     command = made.get("command")
@@ -127,7 +163,8 @@ def _source_section(s: Source) -> str:
         f"- command: `{command_text}`",
         f"- seeds: {', '.join(map(str, seeds))}; scene `i` draws everything from `SeedSequence((seed, i))`, so "
         "the command above makes byte-identical frames",
-        "- settings:", "", "```json", json.dumps(s.info.settings, indent=2, sort_keys=True), "```", ""])
+        "- settings:", "", "```json", json.dumps(s.info.settings, indent=2, sort_keys=True), "```", "",
+        tripod_quality_section(s)])
 
 
 def card_text(sources: list[Source], license: str, command: list[str] | None) -> str:

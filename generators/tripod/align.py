@@ -23,9 +23,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from genbench.generators.tripod.segment import hysteresis
+
 ANALYSIS_SIZE = 256
 REFERENCE_SAMPLES = 25
 REKEY_FRACTION = 0.1  # a new key frame when the camera moved this fraction of the diagonal from the last one
+FLATTEN_FRACTION = 1 / 8
+MIN_GAIN = 0.3  # share of the texture decorrelation a warp must remove to be believed
 MOVING_LEVEL = 0.08  # grey difference (0..1) above which a pixel is masked out of the alignment
 _CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 80, 1e-5)
 
@@ -62,8 +66,16 @@ def corner_shift(warp: np.ndarray, height: int, width: int) -> float:
 
 
 def _static_mask(template: np.ndarray, image: np.ndarray) -> np.ndarray | None:
-    """uint8 mask of pixels that did not change much (1), or None when too few did to be useful."""
-    moving = cv2.dilate((np.abs(image - template) > MOVING_LEVEL).astype(np.uint8), np.ones((5, 5), np.uint8))
+    """uint8 mask of pixels that did not change much (1), or None when too few did to be useful. A change that
+    varies slowly across the frame (a cloud's shadow) counts only above twice `MOVING_LEVEL`: what moves is
+    what differs from the change's blur at `FLATTEN_FRACTION` of the frame, or differs a lot, and every change
+    above `MOVING_LEVEL` connected to such a pixel (the flat inside of a large object is as slow as a cloud's
+    shadow, but its edges are sharp)."""
+    change = image - template
+    slow = cv2.GaussianBlur(change, (0, 0), FLATTEN_FRACTION * max(change.shape), borderType=cv2.BORDER_REFLECT)
+    sharp = (np.abs(change - slow) > MOVING_LEVEL) | (np.abs(change) > 2 * MOVING_LEVEL)
+    moving = hysteresis(sharp, np.abs(change) > MOVING_LEVEL) | sharp
+    moving = cv2.dilate(moving.astype(np.uint8), np.ones((5, 5), np.uint8))
     static = (moving == 0).astype(np.uint8)
     return static if static.mean() > 0.5 else None
 
@@ -78,12 +90,31 @@ def _residual(template: np.ndarray, image: np.ndarray, warp: np.ndarray, mask: n
     return float(np.abs(warped - template)[use].mean()) if use.any() else float("inf")
 
 
+def _flat(grey: np.ndarray) -> np.ndarray:
+    """`grey` minus its blur at `FLATTEN_FRACTION` of its size: texture and edges, not slow gradients."""
+    return grey - cv2.GaussianBlur(grey, (0, 0), FLATTEN_FRACTION * max(grey.shape), borderType=cv2.BORDER_REFLECT)
+
+
+def _correlation(template: np.ndarray, image: np.ndarray, warp: np.ndarray, mask: np.ndarray | None) -> float:
+    """ECC's criterion (correlation coefficient) of the textures (`_flat`) of `template` and of `image` warped
+    by `warp`, over `mask` (or all pixels)."""
+    h, w = template.shape
+    warped = cv2.warpAffine(image, warp, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                            borderMode=cv2.BORDER_REPLICATE)
+    return float(cv2.computeECC(_flat(template), _flat(warped), mask))
+
+
 def _ecc(template: np.ndarray, image: np.ndarray, init: np.ndarray) -> np.ndarray | None:
     """ECC warp of `image` onto `template` from `init`, or None when it does not converge.
 
     When enough pixels are static, a converged warp (with or without the mask) that fits them worse
     than `init` is a false optimum (a large object entering a small frame can pull ECC to a wild
-    rotation): `init` is kept."""
+    rotation): `init` is kept. So it is when the warp explains less than `MIN_GAIN` of what `init` leaves
+    uncorrelated in the two frames' texture: on footage with little texture and much noise, ECC wanders
+    to warps no better than staying put, and a tripod stays put. When ECC does not converge but the
+    frames differ by less than half of `MOVING_LEVEL` on average where nothing moves (the static pixels, or
+    all pixels when too few are static), there is nothing to align on and `init` is kept too (a large
+    object entering or leaving a small frame can stall ECC); otherwise (a cut, a jump) None."""
     static = _static_mask(template, image)
     for mask in (static, None):
         try:
@@ -92,7 +123,13 @@ def _ecc(template: np.ndarray, image: np.ndarray, init: np.ndarray) -> np.ndarra
             continue
         if static is not None and _residual(template, image, warp, static) > _residual(template, image, init, static):
             return init.copy()
+        before, after = (1.0 - _correlation(template, image, w, static) for w in (init, warp))
+        if after > (1.0 - MIN_GAIN) * before:
+            return init.copy()
         return warp
+    still = static if static is not None else np.ones(template.shape, np.uint8)
+    if _residual(template, image, init, still) < MOVING_LEVEL / 2:
+        return init.copy()  # no texture to converge on, but the frames look alike where nothing moves
     return None
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from genbench import contract
@@ -28,14 +29,17 @@ from genbench.errors import GenbenchError
 from genbench.generators import video_io
 from genbench.generators.bboxes import mask_bboxes
 from genbench.generators.tripod.align import estimate_alignment, stabilise
-from genbench.generators.tripod.plate import expected, fit_exposure, masked_median, plate_video
+from genbench.generators.tripod.consistency import attached, drop_short_tracks, lasting, persistent
+from genbench.generators.tripod.noise import NoiseModel, fit_noise
+from genbench.generators.tripod.plate import expected, fit_exposure, fit_light, masked_median, plate_video
+from genbench.generators.tripod.quality import reject_reason, window_quality
 from genbench.generators.tripod.segment import FrameLabels, classify, edge_allowance, track
 from genbench.generators.tripod.settings import TripodSettings
 from genbench.generators.tripod.windows import Window, cut_windows
 from genbench.pixels import recorded_psnr
 from genbench.records import Instance, SampleSpec, SceneMeta, TrimaskSpec
 from genbench.scene import Scene
-from genbench.trimask import dilate
+from genbench.trimask import dilate, disk
 
 GENERATOR = "tripod"
 MAX_OBJECTS = 255
@@ -59,7 +63,10 @@ class Analysis:
     plate: (H, W, 3) float32; gains/offsets: (T, 3) exposure; tracks: (T, H, W) int32 track ids;
     uncertain: (T, H, W) bool shadows and residual changes; clean: (H, W) int32 frames where each
     pixel was background; windows: every candidate window, accepted or rejected, in time order;
-    rejection: why the whole input was rejected (None if it was not).
+    rejection: why the whole input was rejected (None if it was not); warps: (T, 2, 3) float32 the
+    frames were stabilised with (`align.stabilise`), None when they were not; light: (T, rows, cols)
+    float32 light grids of the exposure model (`plate.fit_light`), None without one; window_quality: the
+    `quality.window_quality` figures of each candidate window that passed the earlier gates, by index.
     """
 
     name: str
@@ -78,6 +85,9 @@ class Analysis:
     rejection: str | None = None
     quality: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    warps: np.ndarray | None = None
+    light: np.ndarray | None = None
+    window_quality: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def accepted(self) -> list[Window]:
@@ -96,11 +106,67 @@ def _empty(name: str, path: Path, frames: np.ndarray, fps: float | None, reason:
     )
 
 
-def _segment_all(frames: np.ndarray, valid: np.ndarray, plate: np.ndarray, gains: np.ndarray, offsets: np.ndarray,
-                 settings: TripodSettings, misregistration: float) -> list[FrameLabels]:
-    allowance = edge_allowance(plate, misregistration)
-    return [classify(frames[t], expected(plate, gains, offsets, t), valid[t], settings, allowance * gains[t].max())
-            for t in range(len(frames))]
+@dataclass
+class Exposure:
+    """The background model: plate (H, W, 3) float32; gains, offsets (T, 3) float32; light (T, rows, cols)
+    float32 light grids or None (`plate.expected`)."""
+
+    plate: np.ndarray
+    gains: np.ndarray
+    offsets: np.ndarray
+    light: np.ndarray | None = None
+
+    def expected(self, t: int) -> np.ndarray:
+        return expected(self.plate, self.gains, self.offsets, t, self.light)
+
+
+def _segment_all(frames: np.ndarray, valid: np.ndarray, model: Exposure, noise: NoiseModel,
+                 settings: TripodSettings, misregistration: np.ndarray) -> list[FrameLabels]:
+    """Classify every frame; misregistration: (T,) pixels each frame may be off the plate."""
+    edges = edge_allowance(model.plate, 1.0)
+    return [classify(frames[t], model.expected(t), valid[t], settings,
+                     edges * (misregistration[t] * model.gains[t].max()), noise.maps(t)) for t in range(len(frames))]
+
+
+def _background_model(frames: np.ndarray, valid: np.ndarray, settings: TripodSettings,
+                      misregistration: np.ndarray) -> tuple[Exposure, NoiseModel, np.ndarray, list[FrameLabels]]:
+    """Plate, exposure, light and noise, refined `iterations` times against the segmentation (each round
+    learns from the pixels the previous one found to be background). Returns the model, the noise model,
+    the (H, W) int32 count of frames each pixel was background in, and the final frame labels."""
+    use = valid
+    plate, clean = masked_median(frames, use)
+    gains, offsets = fit_exposure(frames, plate, use)
+    model = Exposure(plate, gains, offsets)
+    noise = fit_noise(frames, use, plate, gains, offsets)
+    for _ in range(settings.iterations):
+        labels = _segment_all(frames, valid, model, noise, settings, misregistration)
+        changed = np.stack([lab.objects | lab.shadow | lab.residual for lab in labels])
+        use = valid & ~dilate(changed, settings.shadow_dilation)
+        gains, offsets = fit_exposure(frames, model.plate, use, model.light)
+        light = fit_light(frames, model.plate, gains, offsets, use) if settings.light else None
+        plate, clean = masked_median(frames, use, gains, offsets, light)
+        gains, offsets = fit_exposure(frames, plate, use, light)
+        model = Exposure(plate, gains, offsets, light)
+        noise = fit_noise(frames, use, plate, gains, offsets, light)
+    return model, noise, clean, _segment_all(frames, valid, model, noise, settings, misregistration)
+
+
+def _masks(labels: list[FrameLabels], valid: np.ndarray, settings: TripodSettings
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tracks, shadow and uncertain masks ((T, H, W) int32, bool, bool) from the frame labels, with the rules
+    of `consistency`: short tracks are dropped, uncertain changes must persist and stay with an object (or,
+    once speckles are opened away, be large and lasting), and pixels without data are uncertain."""
+    tracks, dropped = drop_short_tracks(track(np.stack([lab.objects for lab in labels]), settings.link_radius),
+                                        settings.min_track)
+    objects = tracks > 0
+    shadow = np.stack([lab.shadow for lab in labels])
+    candidates = persistent(shadow | np.stack([lab.residual for lab in labels]) | dropped, settings.link_radius)
+    h, w = objects.shape[1:]
+    near = np.stack([attached(c, o, settings.reach, settings.min_blob * h * w)
+                     for c, o in zip(candidates, objects, strict=True)])
+    solid = np.stack([cv2.morphologyEx(f.astype(np.uint8), cv2.MORPH_OPEN, disk(2)) > 0 for f in candidates & ~near])
+    kept = near | lasting(solid, settings.min_blob * h * w, settings.min_track)
+    return tracks, shadow & kept, kept | ~valid
 
 
 def analyse(path: Path, name: str, settings: TripodSettings) -> Analysis:
@@ -109,10 +175,20 @@ def analyse(path: Path, name: str, settings: TripodSettings) -> Analysis:
     path = Path(path)
     info = video_io.probe(path)
     frames = video_io.read_frames(path, max_size=settings.max_size)
+    return analyse_frames(frames, name, settings, path=path, fps=info.fps,
+                          quality={"input_size": [info.height, info.width]}, start=start)
+
+
+def analyse_frames(frames: np.ndarray, name: str, settings: TripodSettings, *, path: Path | str = "",
+                   fps: float | None = None, quality: dict[str, Any] | None = None,
+                   start: float | None = None) -> Analysis:
+    """The tripod pipeline on (T, H, W, 3) uint8 `frames` already in memory (already downscaled)."""
+    start = time.perf_counter() if start is None else start
+    path = Path(path)
     n, h, w = frames.shape[:3]
-    quality: dict[str, Any] = {"input_size": [info.height, info.width], "size": [h, w], "num_frames": n}
+    quality = {**(quality or {}), "size": [h, w], "num_frames": n}
     if n < settings.min_frames:
-        return _empty(name, path, frames, info.fps, f"only {n} frames, fewer than min_frames {settings.min_frames}",
+        return _empty(name, path, frames, fps, f"only {n} frames, fewer than min_frames {settings.min_frames}",
                       quality, start)
 
     alignment = estimate_alignment(frames)
@@ -122,10 +198,10 @@ def analyse(path: Path, name: str, settings: TripodSettings) -> Analysis:
     if alignment.failed:
         reason = (f"camera moved: {len(alignment.failed)} of {n} frames could not be aligned with the reference "
                   f"(first: frame {alignment.failed[0]}); tripod footage needs a static camera")
-        return _empty(name, path, frames, info.fps, reason, quality, start)
+        return _empty(name, path, frames, fps, reason, quality, start)
     if alignment.max_shift > settings.max_shift * diagonal:
         worst = int(np.argmax(alignment.shifts))
-        return _empty(name, path, frames, info.fps, f"camera moved: frame {worst} is {alignment.max_shift:.1f} px "
+        return _empty(name, path, frames, fps, f"camera moved: frame {worst} is {alignment.max_shift:.1f} px "
                       f"({alignment.max_shift / diagonal:.1%} of the diagonal) from the reference, more than the "
                       f"{settings.max_shift:.1%} allowed; tripod footage needs a static camera", quality, start)
     stabilised = alignment.max_shift > settings.stabilize_above
@@ -135,31 +211,24 @@ def analyse(path: Path, name: str, settings: TripodSettings) -> Analysis:
     else:
         valid = np.ones((n, h, w), dtype=bool)
 
-    misregistration = settings.misregistration_stabilised if stabilised else settings.misregistration
-    use = valid
-    plate, clean = masked_median(frames, use)
-    gains, offsets = fit_exposure(frames, plate, use)
-    for _ in range(settings.iterations):
-        labels = _segment_all(frames, valid, plate, gains, offsets, settings, misregistration)
-        changed = np.stack([lab.objects | lab.shadow | lab.residual for lab in labels])
-        use = valid & ~dilate(changed, settings.shadow_dilation)
-        gains, offsets = fit_exposure(frames, plate, use)
-        plate, clean = masked_median(frames, use, gains, offsets)
-    gains, offsets = fit_exposure(frames, plate, use)
-    labels = _segment_all(frames, valid, plate, gains, offsets, settings, misregistration)
-    objects = np.stack([lab.objects for lab in labels])
-    shadow = np.stack([lab.shadow for lab in labels])
-    uncertain = np.stack([lab.shadow | lab.residual for lab in labels]) | ~valid
-    tracks = track(objects, settings.link_radius)
+    if stabilised:
+        misregistration = np.full(n, settings.misregistration_stabilised)
+    else:  # each frame is as far off the plate as the camera's path says, plus what the estimate may miss
+        misregistration = settings.misregistration + alignment.shifts
+    model, noise, clean, labels = _background_model(frames, valid, settings, misregistration)
+    plate, gains, offsets = model.plate, model.gains, model.offsets
+    tracks, shadow, uncertain = _masks(labels, valid, settings)
+    objects = tracks > 0
     quality.update({
-        "noise_sigma": round(float(np.median([lab.noise for lab in labels])), 3),
+        "noise_sigma": round(noise.clip_sigma, 3),
+        "noise": noise.summary(),
         "gain_range": [round(float(gains.min()), 4), round(float(gains.max()), 4)],
         "never_clean_fraction": round(float((clean < settings.min_clean).mean()), 5),
         "tracks": int(tracks.max()),
     })
-    analysis = Analysis(name=name, path=str(path), fps=info.fps, frames=frames, valid=valid, plate=plate, gains=gains,
+    analysis = Analysis(name=name, path=str(path), fps=fps, frames=frames, valid=valid, plate=plate, gains=gains,
                         offsets=offsets, tracks=tracks, shadow=shadow, uncertain=uncertain, clean=clean,
-                        quality=quality)
+                        quality=quality, warps=alignment.warps if stabilised else None, light=model.light)
     analysis.windows = [_gate(analysis, wnd, settings) for wnd in cut_windows(objects, settings)]
     if not analysis.windows:
         analysis.rejection = "no moving object detected"
@@ -169,7 +238,8 @@ def analyse(path: Path, name: str, settings: TripodSettings) -> Analysis:
 
 def _gate(analysis: Analysis, window: Window, settings: TripodSettings) -> Window:
     """Apply the content gates to an accepted candidate window: too many / too small objects,
-    object or shadow pixels where the plate was never seen clean."""
+    object or shadow pixels where the plate was never seen clean, then the quality bar
+    (`quality.reject_reason`); the window's quality figures are kept in `analysis.window_quality`."""
     if window.reason is not None:
         return window
     sl = slice(window.start, window.stop)
@@ -189,6 +259,12 @@ def _gate(analysis: Analysis, window: Window, settings: TripodSettings) -> Windo
         return Window(window.index, window.start, window.stop, f"pixels never seen clean: {fraction:.1%} of the "
                       f"object and shadow pixels were background in fewer than {settings.min_clean} frames, so the "
                       "plate there is a guess")
+    figures = window_quality(tracks, analysis.shadow[sl], analysis.uncertain[sl], analysis.valid[sl],
+                             None if analysis.light is None else analysis.light[sl], settings)
+    analysis.window_quality[window.index] = figures
+    reason = reject_reason(analysis.quality["noise_sigma"], figures, settings)
+    if reason is not None:
+        return Window(window.index, window.start, window.stop, reason)
     return window
 
 
@@ -198,12 +274,26 @@ def effect_tolerance(noise_sigma: float) -> int:
     return max(contract.DEFAULT_EFFECT_TOLERANCE, math.ceil(3.0 * noise_sigma))
 
 
+def stored_trimask(objects: np.ndarray, uncertain: np.ndarray, valid: np.ndarray,
+                   settings: TripodSettings) -> np.ndarray:
+    """The trimask a tripod scene stores, (T, H, W) uint8 in {0, 128, 255}, from (T, H, W) bool object, uncertain
+    and valid masks: 0 = objects grown by `dilation`, 128 = uncertain changes grown by `shadow_dilation` and
+    pixels without data (not grown), 255 elsewhere."""
+    remove = dilate(objects, settings.dilation)
+    band = (dilate(uncertain & valid, settings.shadow_dilation) | ~valid) & ~remove
+    tri = np.full(objects.shape, contract.TRIMASK_PRESERVE, dtype=np.uint8)
+    tri[band] = contract.TRIMASK_UNCERTAIN
+    tri[remove] = contract.TRIMASK_REMOVE
+    return tri
+
+
 def build_scene(analysis: Analysis, window: Window, index: int, settings: TripodSettings,
                 settings_dict: dict[str, Any]) -> Scene:
     """The Scene of one accepted window. `settings_dict` is the run's settings as stored in meta.json."""
     sl = slice(window.start, window.stop)
     full = analysis.frames[sl]
-    bg = plate_video(analysis.plate, analysis.gains[sl], analysis.offsets[sl])
+    bg = plate_video(analysis.plate, analysis.gains[sl], analysis.offsets[sl],
+                     None if analysis.light is None else analysis.light[sl])
     tracks = analysis.tracks[sl]
     flat = tracks.ravel()
     ids_seen, first = np.unique(flat, return_index=True)
@@ -212,11 +302,7 @@ def build_scene(analysis: Analysis, window: Window, index: int, settings: Tripod
     for new, k in enumerate(order, start=1):
         visible[tracks == k] = new
     ids = list(range(1, len(order) + 1))
-    remove = dilate(visible > 0, settings.dilation)
-    uncertain = dilate(analysis.uncertain[sl], settings.shadow_dilation) & ~remove
-    tri = np.full(visible.shape, contract.TRIMASK_PRESERVE, dtype=np.uint8)
-    tri[uncertain] = contract.TRIMASK_UNCERTAIN
-    tri[remove] = contract.TRIMASK_REMOVE
+    tri = stored_trimask(visible > 0, analysis.uncertain[sl], analysis.valid[sl], settings)
     sid = scene_id(analysis.name, window.index)
     preserve = tri == contract.TRIMASK_PRESERVE
     diff = np.abs(full.astype(np.int16) - bg.astype(np.int16))[preserve]
@@ -238,6 +324,7 @@ def build_scene(analysis: Analysis, window: Window, index: int, settings: Tripod
     quality = {
         **analysis.quality,
         contract.QUALITY_PARAMS: {contract.EFFECT_TOLERANCE: effect_tolerance(analysis.quality["noise_sigma"])},
+        **analysis.window_quality.get(window.index, {}),
         "preserve_mae": round(float(diff.mean()) if diff.size else 0.0, 4),
         "preserve_psnr": recorded_psnr(full, bg, preserve),
         "shadow_fraction": round(float(analysis.shadow[sl].mean()), 5),

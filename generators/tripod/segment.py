@@ -1,18 +1,19 @@
 """Moving objects and their shadows, per frame, against the exposure-matched plate; tracked over time.
 
-A pixel *changes* when it differs from the plate by more than the frame's threshold
-(``max(diff_threshold, noise_k * sigma)``, sigma a robust estimate of the frame's noise, and
-at least what a sub-pixel misregistration explains at the plate's edges: `edge_allowance`),
-or by more than `hysteresis` times that while connected to such a pixel (camouflaged parts
-of an object that is clearly visible elsewhere).
-A changed pixel is *shadow* when it is a darker copy of the plate: brightness ratio in
-`shadow_ratio` and chromaticity kept within ``shadow_chroma + 3 sigma / brightness`` (the
-test of MOG2's shadow detector and of Cucchiara et al. 2003, with a tolerance for the
-chromaticity noise of dark pixels). The other changed pixels are *object*. Object
+A pixel *changes* when it differs from the plate (largest channel) by more than its threshold:
+``max(diff_threshold, noise_k * sigma, tail_k * tail, allowance)``, where sigma and tail are the
+noise figures of the pixel's region class (`noise.NoiseModel`: dark or bright, flat or textured)
+and `allowance` is what a sub-pixel misregistration explains at the plate's edges
+(`edge_allowance`); or by more than `hysteresis` times that (and more than the noise's tail)
+while connected to such a pixel (camouflaged parts of an object that is clearly visible elsewhere).
+A changed pixel is *shadow* when it is a darker copy of the plate, in colour and, where the plate
+has texture, in pattern (`shadow.shadow_mask`). The other changed pixels are *object*. Object
 masks are cleaned (opening, closing, holes filled), split into connected components,
-and components smaller than `min_blob` of the frame become *residual* changes (kept
-uncertain, never silently called background). Components are linked over time by
-overlap within `link_radius` pixels into tracks with stable ids.
+and components smaller than `min_blob` of the frame or thinner than `min_thickness` become
+*residual* changes (of the weaker pixels hysteresis added, only those the noise cannot explain, above
+twice its tail plus six sigmas: on clean footage the faint penumbra and bounce light around an object,
+on noisy footage not the noise that clings to it), kept uncertain near objects (see `consistency`).
+Components are linked over time by overlap within `link_radius` pixels into tracks with stable ids.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from genbench.generators.tripod.consistency import thick_components
+from genbench.generators.tripod.groups import group_medians
 from genbench.generators.tripod.settings import TripodSettings
+from genbench.generators.tripod.shadow import shadow_mask
 from genbench.trimask import disk
 
 
@@ -77,27 +81,50 @@ def edge_allowance(plate: np.ndarray, misregistration: float) -> np.ndarray:
     return _channel_max(np.stack(grads, axis=-1)) * misregistration
 
 
+def firm_components(objects: np.ndarray, difference: np.ndarray, threshold: np.ndarray, min_contrast: float,
+                    edge_fraction: float) -> np.ndarray:
+    """(H, W) bool object mask without weak components and with firm edges.
+
+    A component whose median difference is below `min_contrast` times the threshold is a faint change (a
+    compression ghost where an object was, flicker), not a body; in the others, pixels of the 2-pixel rim
+    whose difference is below `edge_fraction` of the component's interior median are blur and smear around
+    the body (the boundary lies where the difference is half the object's contrast).
+    difference, threshold: (H, W) float32 levels.
+    """
+    count, labels = cv2.connectedComponents(objects.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return objects
+    inside = objects & (cv2.erode(objects.astype(np.uint8), disk(2)) > 0)
+    level = group_medians(difference[objects], labels[objects], count)
+    interior = group_medians(difference[inside], labels[inside], count)
+    interior = np.where(np.isfinite(interior), interior, level)
+    contrast = group_medians((difference / threshold)[objects], labels[objects], count)
+    firm = contrast >= min_contrast
+    firm[0] = False
+    rim = objects & ~inside & (difference < edge_fraction * interior[labels])
+    return firm[labels] & ~rim
+
+
 def classify(frame: np.ndarray, expected: np.ndarray, valid: np.ndarray, settings: TripodSettings,
-             allowance: np.ndarray | float = 0.0) -> FrameLabels:
+             allowance: np.ndarray | float = 0.0, noise: tuple[np.ndarray, np.ndarray] | None = None) -> FrameLabels:
     """Label one (H, W, 3) uint8 frame against its (H, W, 3) float32 exposure-matched plate.
 
     valid: (H, W) bool, False where the frame has no data (after stabilisation).
     allowance: extra threshold in levels per pixel ((H, W) or a scalar), see `edge_allowance`.
+    noise: (sigma, tail) (H, W) float32 maps in levels (`noise.NoiseModel`); None: one sigma for the whole
+    frame from `noise_sigma`, no tail.
     """
     f = frame.astype(np.float32)
     e = np.clip(expected, 0.0, 255.0)
-    sigma = noise_sigma(frame, e)
-    threshold = np.maximum(max(settings.diff_threshold, settings.noise_k * sigma), allowance)
+    frame_sigma = noise_sigma(frame, e)
+    sigma, tail = (frame_sigma, 0.0) if noise is None else noise
+    threshold = np.maximum(np.maximum(settings.diff_threshold, settings.noise_k * sigma),
+                           np.maximum(settings.tail_k * tail, allowance))
     difference = _channel_max(np.abs(f - e))
-    weak = difference > np.maximum(threshold * settings.hysteresis, 3.0 * sigma)
-    changed = hysteresis(difference > threshold, weak) & valid
-    lum_f = f[..., 0] + f[..., 1] + f[..., 2] + 1.0
-    lum_e = e[..., 0] + e[..., 1] + e[..., 2] + 1.0
-    ratio = lum_f / lum_e
-    chroma = _channel_max(np.abs(f / lum_f[..., None] - e / lum_e[..., None]))
-    lo, hi = settings.shadow_ratio
-    chroma_tolerance = settings.shadow_chroma + 3.0 * max(sigma, 1.0) / lum_f  # chromaticity noise grows in the dark
-    shadow = changed & (ratio >= lo) & (ratio <= hi) & (chroma <= chroma_tolerance)
+    weak = difference > np.maximum(np.maximum(threshold * settings.hysteresis, 3.0 * sigma), tail)
+    strong = (difference > threshold) & valid
+    changed = hysteresis(strong, weak) & valid
+    shadow = shadow_mask(f, e, changed, sigma, settings.shadow_ratio, settings.shadow_chroma)
     objects = changed & ~shadow
 
     objects = cv2.morphologyEx(objects.astype(np.uint8), cv2.MORPH_OPEN, disk(1)) > 0
@@ -108,10 +135,14 @@ def classify(frame: np.ndarray, expected: np.ndarray, valid: np.ndarray, setting
     small = stats[:, cv2.CC_STAT_AREA] < min_pixels
     small[0] = False
     objects &= ~small[labels]
+    objects = thick_components(objects, settings.min_thickness)
+    objects = firm_components(objects, difference, threshold, settings.min_contrast, settings.edge_fraction)
     shadow = cv2.morphologyEx((shadow & ~objects).astype(np.uint8), cv2.MORPH_OPEN, disk(1)) > 0
     shadow &= ~objects
-    residual = changed & ~objects & ~shadow
-    return FrameLabels(objects=objects, shadow=shadow, residual=residual, noise=sigma)
+    # hysteresis grows objects and shadows; other changes count where the noise cannot explain them
+    reliable = strong | (difference > 2.0 * tail + 6.0 * sigma)
+    residual = changed & reliable & ~objects & ~shadow
+    return FrameLabels(objects=objects, shadow=shadow, residual=residual, noise=frame_sigma)
 
 
 def track(objects: np.ndarray, link_radius: int) -> np.ndarray:
