@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -24,3 +25,19 @@ def readme_rows(title: str) -> dict[str, dict[str, str]]:
         elif rows:
             break
     return rows
+
+
+def row_mismatches(row: dict[str, str], summary: dict) -> list[str]:
+    """The cells of a README results row that are not `summary` (a results.json method entry) as printed:
+    the headline to 4 digits, each `<region> <METRIC>` column to 2 (PSNR) or 4 digits."""
+    wrong = []
+    if "score ↓" in row and abs(float(row["score ↓"]) - summary["headline"]) > 5e-5:
+        wrong.append(f"score {row['score ↓']} vs {summary['headline']:.6f}")
+    for header, cell in row.items():
+        match = re.match(r"(full|object|effect|preserve) (PSNR|SSIM|LPIPS)", header)
+        if match:
+            value = summary["regions"][match.group(1)][match.group(2).lower()]
+            digits = 2 if match.group(2) == "PSNR" else 4
+            if abs(float(cell) - value) > 0.51 * 10 ** -digits:
+                wrong.append(f"{header} {cell} vs {value:.6f}")
+    return wrong
