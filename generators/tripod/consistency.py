@@ -11,7 +11,10 @@ what they do not do is look like something that exists. So:
   touching it, or large and within `reach` of it (`attached`), since a shadow or a reflection stays
   with what casts it, while the speckles of compression around a moving object do not. Changes far
   from every object survive only when they are large and last (`lasting`): something really changed
-  there, which no track explains.
+  there, which no track explains. A small change within `reach` of an object counts too when it is
+  *clear*: stronger than `clear_k` times the noise's tail, beyond anything the footage's noise and
+  compression make (on clean footage, every change above the threshold: the specks of a small object's
+  shadow on a 64-pixel render are real).
 """
 
 from __future__ import annotations
@@ -69,11 +72,13 @@ def persistent(masks: np.ndarray, radius: int) -> np.ndarray:
     return masks & support
 
 
-def attached(changes: np.ndarray, objects: np.ndarray, reach: float, min_pixels: float) -> np.ndarray:
+def attached(changes: np.ndarray, objects: np.ndarray, reach: float, min_pixels: float,
+             clear: np.ndarray | None = None) -> np.ndarray:
     """(H, W) bool: the 8-connected components of (H, W) bool `changes` that belong to one of the (H, W) bool
     `objects`: touching it (within 3 pixels), or, for components of at least `min_pixels` pixels (a shadow
-    cast by an object in the air), within `reach` times the size (square root of the area) of the frame's
-    largest object. Nothing when the frame has no object."""
+    cast by an object in the air) or holding a pixel of the (H, W) bool `clear` (a change beyond the noise: a
+    speck of a small object's shadow on clean footage), within `reach` times the size (square root of the
+    area) of the frame's largest object. Nothing when the frame has no object."""
     if not objects.any() or not changes.any():
         return np.zeros_like(changes)
     _, _, stats, _ = cv2.connectedComponentsWithStats(objects.astype(np.uint8), connectivity=8)
@@ -81,7 +86,10 @@ def attached(changes: np.ndarray, objects: np.ndarray, reach: float, min_pixels:
     distance = cv2.distanceTransform((~objects).astype(np.uint8), cv2.DIST_L2, 3)
     labels, nearest = _component_stats(changes, distance, "min")
     area = np.bincount(labels.ravel(), minlength=nearest.size)
-    keep = (nearest <= TOUCH) | ((nearest <= reach * size) & (area >= min_pixels))
+    sure = area >= min_pixels
+    if clear is not None:
+        sure |= np.bincount(labels[clear & changes], minlength=nearest.size) > 0
+    keep = (nearest <= TOUCH) | ((nearest <= reach * size) & sure)
     keep[0] = False
     return keep[labels]
 

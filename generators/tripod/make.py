@@ -162,8 +162,9 @@ def _masks(labels: list[FrameLabels], valid: np.ndarray, settings: TripodSetting
     shadow = np.stack([lab.shadow for lab in labels])
     candidates = persistent(shadow | np.stack([lab.residual for lab in labels]) | dropped, settings.link_radius)
     h, w = objects.shape[1:]
-    near = np.stack([attached(c, o, settings.reach, settings.min_blob * h * w)
-                     for c, o in zip(candidates, objects, strict=True)])
+    clear = [lab.clear for lab in labels]
+    near = np.stack([attached(c, o, settings.reach, settings.min_blob * h * w, x)
+                     for c, o, x in zip(candidates, objects, clear, strict=True)])
     solid = np.stack([cv2.morphologyEx(f.astype(np.uint8), cv2.MORPH_OPEN, disk(2)) > 0 for f in candidates & ~near])
     kept = near | lasting(solid, settings.min_blob * h * w, settings.min_track)
     return tracks, shadow & kept, kept | ~valid

@@ -8,7 +8,9 @@ and `allowance` is what a sub-pixel misregistration explains at the plate's edge
 while connected to such a pixel (camouflaged parts of an object that is clearly visible elsewhere).
 A changed pixel is *shadow* when it is a darker copy of the plate, in colour and, where the plate
 has texture, in pattern (`shadow.shadow_mask`). The other changed pixels are *object*. Object
-masks are cleaned (opening, closing, holes filled), split into connected components,
+masks are cleaned (opening, closing, holes filled), split into connected components, trimmed of
+faint rims where the footage blurs (`firm_components`: a rim fainter than half the object's contrast
+is a codec's smear where the noise has a tail, the object's anti-aliased edge on clean footage),
 and components smaller than `min_blob` of the frame or thinner than `min_thickness` become
 *residual* changes (of the weaker pixels hysteresis added, only those the noise cannot explain, above
 twice its tail plus six sigmas: on clean footage the faint penumbra and bounce light around an object,
@@ -32,12 +34,14 @@ from genbench.trimask import disk
 
 @dataclass
 class FrameLabels:
-    """One frame's classification, (H, W) bool each, disjoint: object, shadow, residual change."""
+    """One frame's classification, (H, W) bool each, disjoint: object, shadow, residual change; clear: (H, W)
+    bool changed pixels beyond anything the noise makes (more than `clear_k` times its tail), None: not known."""
 
     objects: np.ndarray
     shadow: np.ndarray
     residual: np.ndarray
     noise: float
+    clear: np.ndarray | None = None
 
 
 def _channel_max(a: np.ndarray) -> np.ndarray:
@@ -82,14 +86,16 @@ def edge_allowance(plate: np.ndarray, misregistration: float) -> np.ndarray:
 
 
 def firm_components(objects: np.ndarray, difference: np.ndarray, threshold: np.ndarray, min_contrast: float,
-                    edge_fraction: float) -> np.ndarray:
+                    edge_fraction: float, blur: np.ndarray | float = np.inf) -> np.ndarray:
     """(H, W) bool object mask without weak components and with firm edges.
 
     A component whose median difference is below `min_contrast` times the threshold is a faint change (a
     compression ghost where an object was, flicker), not a body; in the others, pixels of the 2-pixel rim
     whose difference is below `edge_fraction` of the component's interior median are blur and smear around
-    the body (the boundary lies where the difference is half the object's contrast).
-    difference, threshold: (H, W) float32 levels.
+    the body (the boundary lies where the difference is half the object's contrast), where they are fainter
+    than `blur` too: the smear a codec leaves grows with its errors, so on clean footage (no tail, `blur` 0)
+    the faint rim is the object's anti-aliased edge and stays.
+    difference, threshold: (H, W) float32 levels; blur: (H, W) float32 levels or a scalar.
     """
     count, labels = cv2.connectedComponents(objects.astype(np.uint8), connectivity=8)
     if count <= 1:
@@ -101,7 +107,7 @@ def firm_components(objects: np.ndarray, difference: np.ndarray, threshold: np.n
     contrast = group_medians((difference / threshold)[objects], labels[objects], count)
     firm = contrast >= min_contrast
     firm[0] = False
-    rim = objects & ~inside & (difference < edge_fraction * interior[labels])
+    rim = objects & ~inside & (difference < edge_fraction * interior[labels]) & (difference < blur)
     return firm[labels] & ~rim
 
 
@@ -136,13 +142,15 @@ def classify(frame: np.ndarray, expected: np.ndarray, valid: np.ndarray, setting
     small[0] = False
     objects &= ~small[labels]
     objects = thick_components(objects, settings.min_thickness)
-    objects = firm_components(objects, difference, threshold, settings.min_contrast, settings.edge_fraction)
+    beyond = settings.clear_k * tail  # no noise of this footage is this strong: not noise, nor a codec's smear
+    objects = firm_components(objects, difference, threshold, settings.min_contrast, settings.edge_fraction, beyond)
     shadow = cv2.morphologyEx((shadow & ~objects).astype(np.uint8), cv2.MORPH_OPEN, disk(1)) > 0
     shadow &= ~objects
     # hysteresis grows objects and shadows; other changes count where the noise cannot explain them
     reliable = strong | (difference > 2.0 * tail + 6.0 * sigma)
     residual = changed & reliable & ~objects & ~shadow
-    return FrameLabels(objects=objects, shadow=shadow, residual=residual, noise=frame_sigma)
+    return FrameLabels(objects=objects, shadow=shadow, residual=residual, noise=frame_sigma,
+                       clear=changed & (difference > np.maximum(threshold, beyond)))
 
 
 def track(objects: np.ndarray, link_radius: int) -> np.ndarray:

@@ -39,6 +39,10 @@ class TripodSettings:
     reach: a shadow or other uncertain change must come within this many object sizes (square root of
         the largest object's area in the frame, at least 3 pixels) of an object of its frame; farther
         changes stay uncertain only when they are large (min_blob) and last min_track frames.
+    clear_k: a change more than this many times the noise's tail (`noise.NoiseModel`) is beyond what the
+        footage's noise and compression make: within `reach` of an object it stays uncertain however small,
+        and an object's faint rim counts as blur only where it is fainter than this (on clean footage, no
+        tail: every change above the threshold is real, and a faint rim is the object's anti-aliased edge).
     light: fit a smooth per-frame light field (a cloud's shadow rolling over the scene) on top of the
         global exposure.
     min_object: a window is rejected when its largest object never covers this fraction of the frame.
@@ -75,6 +79,7 @@ class TripodSettings:
     min_contrast: float = 1.5
     edge_fraction: float = 0.5
     reach: float = 1.0
+    clear_k: float = 8.0
     light: bool = True
     min_object: float = 0.005
     max_noise: float = 10.0
