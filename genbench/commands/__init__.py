@@ -96,7 +96,17 @@ def _eval(p: argparse.ArgumentParser) -> None:
 def _train(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", choices=["casper"], help="what to train")
     p.add_argument("--data", required=True, help="dataset folder(s), comma-separated")
-    p.add_argument("--config", default="tiny", help="model size: tiny, small or base")
+    p.add_argument("--backbone", default="pixel", choices=["pixel", "wan2.1-fun-inp"],
+                   help="pixel: genbench's small pixel-space model (default); wan2.1-fun-inp: fine-tune a pretrained "
+                        "Wan2.1-Fun-InP transformer (a GPU; --pretrained)")
+    p.add_argument("--config", help="pixel: tiny (default), small or base; wan2.1-fun-inp: 1.3b (default) or 1.3b-lora")
+    p.add_argument("--pretrained", metavar="DIR",
+                   help="wan2.1-fun-inp: local diffusers folder with transformer/ and vae/ (never downloaded)")
+    p.add_argument("--lora-rank", type=int,
+                   help="wan2.1-fun-inp: 0 fine-tunes every weight, N > 0 trains LoRA adapters of rank N (needs peft; "
+                        "default from the config)")
+    p.add_argument("--embeddings", metavar="FILE",
+                   help="wan2.1-fun-inp: safetensors with prompt_embeds (tokens, text_dim) (default: zeros)")
     p.add_argument("--out", required=True, help="checkpoint folder")
     p.add_argument("--steps", type=int, default=1000, help="total training steps (default 1000)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")

@@ -1,4 +1,4 @@
-"""`genbench train casper --data DIR[,DIR...] --config NAME --out DIR [--steps N] [--resume]`."""
+"""`genbench train casper --data DIR[,DIR...] [--backbone NAME] --config NAME --out DIR [--steps N] [--resume]`."""
 
 from __future__ import annotations
 
@@ -27,9 +27,14 @@ def _val_data(value: str | None) -> Path | str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genbench.models.casper.config import get_config
+    from genbench.models.casper.backbones import get_backbone
 
-    get_config(args.config)  # an unknown config fails before any data is read
+    backbone = get_backbone(args.backbone)
+    config = backbone.config(args.config)  # an unknown config fails before any data is read
+    wan_only = {"--pretrained": args.pretrained, "--lora-rank": args.lora_rank, "--embeddings": args.embeddings}
+    given = [flag for flag, value in wan_only.items() if value is not None]
+    if backbone.name == "pixel" and given:
+        raise GenbenchError(f"{', '.join(given)}: only for --backbone wan2.1-fun-inp")
     data = [Path(d.strip()) for d in args.data.split(",") if d.strip()]
     for root in data:
         if not root.is_dir():
@@ -41,13 +46,15 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     from genbench.models.casper.train import TrainSettings, train
 
-    settings = TrainSettings(data=data, out=Path(args.out), config=args.config, steps=args.steps,
+    settings = TrainSettings(data=data, out=Path(args.out), config=config.name, steps=args.steps,
+                             backbone=backbone.name, pretrained=Path(args.pretrained) if args.pretrained else None,
+                             lora_rank=args.lora_rank, embeddings=Path(args.embeddings) if args.embeddings else None,
                              weights=_weights(args.weights, len(data)), split=args.split, seed=args.seed,
                              batch_size=args.batch_size, learning_rate=args.lr, lr_schedule=args.lr_schedule,
                              resume=args.resume, device=args.device, precision=args.precision,
                              checkpoint_every=args.checkpoint_every, val_data=_val_data(args.val_data),
                              val_every=args.val_every, val_split=args.val_split)
     out = train(settings)
-    print(f"{out}: Casper ({args.config}) trained to step {settings.steps}; "
+    print(f"{out}: Casper ({backbone.name}, {config.name}) trained to step {settings.steps}; "
           f"use it with `genbench eval --method casper:{out}`")
     return 0

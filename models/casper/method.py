@@ -15,20 +15,20 @@ WEIGHTS = Path(__file__).resolve().parent / "weights"  # the reference checkpoin
 
 
 class Casper(RemovalMethod):
-    """Removes the trimask's 0-region and its effects (shadows, reflections) with a trained CasperNet.
+    """Removes the trimask's 0-region and its effects (shadows, reflections) with a trained Casper model.
 
     checkpoint: a folder with config.json + model.safetensors (default: the shipped reference
-    checkpoint, trained on Kubric renders at 64x64). Sampling is deterministic (DDIM, eta 0,
-    noise from `seed`), uses `steps` DDIM steps (default: the checkpoint's), sliding temporal windows
-    with overlap blending, and copies the preserve region (trimask 255) from the input.
+    checkpoint, trained on Kubric renders at 64x64); its backbone (`backbones`) is read from its
+    config.json, so a pixel-space CasperNet and a fine-tuned Wan2.1-Fun-InP load the same way.
+    Sampling is deterministic (noise from `seed`), uses `steps` sampler steps (default: the
+    checkpoint's), sliding temporal windows with overlap blending, and copies the preserve region
+    (trimask 255) from the input. snap: the pixel backbone's inference setting (ignored by Wan).
     threads: torch CPU threads while it runs (default 1; None: torch's setting).
     """
 
     def __init__(self, checkpoint: str | Path | None = None, *, steps: int | None = None, seed: int = 0,
                  snap: int | None = None, device: str = "auto", threads: int | None = 1) -> None:
-        from genbench.models.casper.checkpoint import from_pretrained
-        from genbench.models.casper.pipeline import CasperPipeline
-        from genbench.models.casper.train import resolve_device
+        from genbench.models.casper.backbones import backbone_of
 
         folder = Path(checkpoint) if checkpoint else WEIGHTS
         if not folder.is_dir():
@@ -36,8 +36,8 @@ class Casper(RemovalMethod):
                                 "by `genbench train casper`")
         self.checkpoint = folder
         self.threads = threads
-        self.pipeline = CasperPipeline(from_pretrained(folder, resolve_device(device)), steps=steps, seed=seed,
-                                       snap=snap)
+        self.backbone = backbone_of(folder)
+        self.pipeline = self.backbone.load_pipeline(folder, device, steps=steps, seed=seed, snap=snap)
 
     @classmethod
     def fingerprint(cls, checkpoint: str | None = None) -> str:

@@ -12,6 +12,7 @@ output there is close to the input but not bit-exact, and the trimask says those
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -143,3 +144,12 @@ class CasperPipeline:
             x0 = self.model(x, video, tri, timesteps, filled).clamp(-1, 1)
             x = scheduler.step(x0, step, x, eta=0.0).prev_sample
         return x0
+
+
+def load_pipeline(folder: Path, device: str, *, steps: int | None = None, seed: int = 0,
+                  snap: int | None = None) -> CasperPipeline:
+    """The pixel backbone's checkpoint in `folder` as a pipeline on `device` ("auto": cuda when available)."""
+    from genbench.models.casper.checkpoint import from_pretrained
+    from genbench.models.casper.train import resolve_device
+
+    return CasperPipeline(from_pretrained(folder, resolve_device(device)), steps=steps, seed=seed, snap=snap)

@@ -44,7 +44,11 @@ class TrainSettings:
 
     data: list[Path]
     out: Path
-    config: str | CasperConfig = "tiny"  # a name from CONFIGS, or a config of your own
+    config: Any = None  # a name from the backbone's configs (None: its default), or a config of your own
+    backbone: str = "pixel"  # a name in `backbones.BACKBONES`
+    pretrained: Path | None = None  # wan2.1-fun-inp: the local diffusers folder (transformer/, vae/)
+    lora_rank: int | None = None  # wan2.1-fun-inp: 0 full fine-tuning, > 0 LoRA of that rank (None: the config's)
+    embeddings: Path | None = None  # wan2.1-fun-inp: precomputed prompt embeddings (None: zeros)
     steps: int = 1000
     weights: list[float] | None = None
     split: str = "train"
@@ -96,20 +100,10 @@ class Trainer:
     """Holds the model, EMA, optimiser and data of one run; `run()` trains to `settings.steps`."""
 
     def __init__(self, settings: TrainSettings) -> None:
-        self.s = settings
-        self.config = settings.config if isinstance(settings.config, CasperConfig) else get_config(settings.config)
-        self.out = Path(settings.out)
-        self.sources = open_sources(settings.data, settings.weights, settings.split, self.config.prefill)
-        if settings.val_data is not None:  # a bad validation set fails now, not after training
-            from genbench.benchmark.split import refuse_benchmark_content, validation_split
-            from genbench.samples import removal_samples
-
-            val_data = validation_split() if settings.val_data == DEFAULT_VALIDATION else Path(settings.val_data)
-            refuse_benchmark_content(val_data, "validation (model selection)")
-            val_split = removal_samples(val_data, settings.val_split, prefer="val")[0].split
-            self.s = settings = replace(settings, val_data=val_data, val_split=val_split)
-        self.device = resolve_device(settings.device)
-        self.amp = _autocast_dtype(settings.precision, self.device)
+        self.config = settings.config if isinstance(settings.config, CasperConfig) else get_config(
+            settings.config or "tiny")
+        self._open_run(settings, self.config.prefill)
+        settings = self.s
         torch.manual_seed(settings.seed)  # the initial weights
         self.model = CasperNet(self.config).to(self.device)
         self.ema = EMAModel(self.model.parameters(), decay=self.config.ema_decay)
@@ -130,6 +124,23 @@ class Trainer:
         elif (self.out / ckpt.STATE_FILE).exists():
             raise GenbenchError(f"{self.out} already holds a training run; pass --resume to continue it or "
                                 "choose another --out")
+
+    def _open_run(self, settings: TrainSettings, prefill: str) -> None:
+        """What every backbone's trainer does first: the output folder, training and validation data
+        (a bad validation set fails now, not after training), the device and autocast dtype."""
+        self.s = settings
+        self.out = Path(settings.out)
+        self.sources = open_sources(settings.data, settings.weights, settings.split, prefill)
+        if settings.val_data is not None:
+            from genbench.benchmark.split import refuse_benchmark_content, validation_split
+            from genbench.samples import removal_samples
+
+            val_data = validation_split() if settings.val_data == DEFAULT_VALIDATION else Path(settings.val_data)
+            refuse_benchmark_content(val_data, "validation (model selection)")
+            val_split = removal_samples(val_data, settings.val_split, prefer="val")[0].split
+            self.s = replace(settings, val_data=val_data, val_split=val_split)
+        self.device = resolve_device(self.s.device)
+        self.amp = _autocast_dtype(self.s.precision, self.device)
 
     # -- one step ------------------------------------------------------------------------------------
     def train_step(self) -> float:
@@ -193,10 +204,8 @@ class Trainer:
 
     # -- checkpoints ---------------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
-        settings = asdict(self.s)
+        settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self.s).items()}
         settings["data"] = [str(p) for p in self.s.data]
-        settings["out"] = str(self.s.out)
-        settings["val_data"] = str(self.s.val_data) if self.s.val_data else None
         return {"step": self.step, "settings": settings, "batch_size": self.batch_size, "learning_rate": self.lr,
                 "data": [{"root": str(src.root), "generator": src.generator, "weight": src.weight,
                           "samples": len(src.samples)} for src in self.sources],
@@ -274,5 +283,7 @@ class Trainer:
 
 
 def train(settings: TrainSettings) -> Path:
-    """Train (or resume) a Casper model as `settings` say; returns the checkpoint folder."""
-    return Trainer(settings).run()
+    """Train (or resume) a Casper model on `settings.backbone` as `settings` say; returns the checkpoint folder."""
+    from genbench.models.casper.backbones import get_backbone
+
+    return get_backbone(settings.backbone).trainer_class()(settings).run()
