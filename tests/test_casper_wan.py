@@ -118,6 +118,10 @@ def test_prompt_embeddings_travel_with_the_checkpoint(toy_dataset: Path, tmp_pat
     ck = train(_settings(toy_dataset, tmp_path / "ck", pretrained, steps=1, embeddings=path))
     text, image = load_checkpoint(ck, torch.device("cpu")).context
     assert torch.equal(text[0], load_file(str(path))["prompt_embeds"]) and image is not None
+    from genbench.models.casper.wan_train import WanTrainer
+
+    resumed = WanTrainer(_settings(toy_dataset, ck, pretrained, resume=True))  # without --embeddings
+    assert torch.equal(resumed.context[0], text)
     assert image.shape == (1, CONFIG.image_tokens, IMAGE_DIM) and not image.any()
 
 
@@ -142,7 +146,8 @@ def test_command_line_errors(toy_dataset: Path, tmp_path: Path, pretrained: Path
     _fails([*base, "--pretrained", str(wrong)], capsys, "has in_channels 4, but the Fun-InP layout needs 12")
     monkeypatch.setitem(sys.modules, "peft", None)  # as if peft were not installed
     _fails([*base, "--pretrained", str(pretrained), "--lora-rank", "4"], capsys, "LoRA fine-tuning needs peft")
-    _fails([*base, "--config", "tiny"], capsys, "unknown Casper config 'tiny' for backbone wan2.1-fun-inp")
+    _fails([*base, "--config", "tiny"], capsys,
+           "unknown Casper config 'tiny'; use one of 1.3b, 1.3b-lora (backbone wan2.1-fun-inp)")
     pixel = base[:-2]
     _fails([*pixel, "--pretrained", str(pretrained)], capsys, "--pretrained: only for --backbone wan2.1-fun-inp")
     assert not (tmp_path / "ck" / "model.safetensors").exists()

@@ -96,7 +96,9 @@ def _eval(p: argparse.ArgumentParser) -> None:
 def _train(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", choices=["casper"], help="what to train")
     p.add_argument("--data", required=True, help="dataset folder(s), comma-separated")
-    p.add_argument("--backbone", default="pixel", choices=["pixel", "wan2.1-fun-inp"],
+    from genbench.models.casper.backbones import BACKBONES  # names only: nothing heavy is imported
+
+    p.add_argument("--backbone", default="pixel", choices=BACKBONES.names(),
                    help="pixel: genbench's small pixel-space model (default); wan2.1-fun-inp: fine-tune a pretrained "
                         "Wan2.1-Fun-InP transformer (a GPU; --pretrained)")
     p.add_argument("--config", help="pixel: tiny (default), small or base; wan2.1-fun-inp: 1.3b (default) or 1.3b-lora")

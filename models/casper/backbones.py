@@ -45,8 +45,8 @@ class Backbone:
         configs = _resolve(self.configs)
         name = name or self.default_config
         if name not in configs:
-            raise GenbenchError(f"unknown Casper config {name!r} for backbone {self.name}; use one of "
-                                f"{', '.join(configs)}")
+            raise GenbenchError(f"unknown Casper config {name!r}; use one of {', '.join(configs)} "
+                                f"(backbone {self.name})")
         return configs[name]
 
     def trainer_class(self) -> type:

@@ -55,7 +55,9 @@ class WanTrainer(Trainer):
         if config.gradient_checkpointing:
             self.model.enable_gradient_checkpointing()
         self.model.to(self.device)
-        embeddings = wan.read_embeddings(settings.embeddings, self.model) if settings.embeddings else None
+        kept = self.out / wan.EMBEDDINGS_FILE  # a resumed run conditions on the embeddings it started with
+        source = settings.embeddings or (kept if settings.resume and kept.is_file() else None)
+        embeddings = wan.read_embeddings(source, self.model) if source else None
         self.context = wan.context(self.model, config, embeddings, self.device)
         self.params = wan.trainable_state(self.model)
         self.lr = settings.learning_rate or config.learning_rate
