@@ -29,6 +29,7 @@ from genbench import contract
 from genbench.dataset import finalize, read_info
 from genbench.errors import GenbenchError, NothingAccepted
 from genbench.frames import read_video, write_video
+from genbench.generators.kubric.settings import V1_SURFACES, V1_WORLDS
 from genbench.progress import get_logger
 from genbench.scene import list_scene_ids, read_meta, scene_dir, write_json
 
@@ -61,8 +62,12 @@ class SplitRecipe:
         return f"genbench-benchmark-{self.name}-v{self.version}"
 
     def render_args(self, seed: int, scenes: int, out: Path) -> list[str]:
+        """`genbench render` arguments of one of the recipe's renders. A v1 recipe pins the v1 looks (sky or
+        gradient worlds, plain or pattern surfaces): `genbench render` draws more since, and v1 stays v1."""
+        looks = ["--worlds", ",".join(V1_WORLDS), "--surfaces", ",".join(V1_SURFACES)] if self.version == "1" else []
         return ["render", "--scenes", str(scenes), "--out", str(out), "--seed", str(seed),
-                "--resolution", str(self.resolution), "--frames", str(self.frames), "--samples", str(self.samples)]
+                "--resolution", str(self.resolution), "--frames", str(self.frames), "--samples", str(self.samples),
+                *looks]
 
 
 SPLITS: dict[str, SplitRecipe] = {

@@ -3,6 +3,7 @@
     .venv/bin/python perf/render.py                       # ~3 minutes on 2 cores: 2 scenes x 4 frames
     .venv/bin/python perf/render.py --scenes 8 --frames 24 --naive-frames 4  # the preset's 24 frames
     .venv/bin/python perf/render.py --threads-vs-processes  # also: 1 process x 2 threads vs 2 x 1
+    .venv/bin/python perf/render.py --looks-cost --frames 24  # instead: seconds per frame, v1 looks vs HDRIs/textures
 
 Three pipelines render the same scenes (seed, index), interleaved scene by scene so a busy
 machine slows them alike:
@@ -21,6 +22,12 @@ machine slows them alike:
 
 Rates are scene pairs (samples: one per target object, plus "remove all") per hour, from
 wall time and from this process's CPU time (less sensitive to other jobs on the machine).
+
+`--looks-cost` measures something else instead: what the looks beyond v1 cost. The fast path
+renders the same scenes twice, with the v1 looks (`--worlds sky,gradient --surfaces plain,pattern`)
+and with the preset's (HDRI worlds, procedural and photo textures); a scene keeps its objects,
+motion and camera in both (the looks draw from their own random stream). It prints seconds per
+frame of each and their ratio (the goal: at most 1.5x at the default preset's 64 spp).
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from genbench.generators.kubric.make import RenderOptions, make_scene
-from genbench.generators.kubric.settings import RenderSettings, resolve_settings
+from genbench.generators.kubric.settings import V1_LOOKS, RenderSettings, resolve_settings
 from genbench.scene import Scene
 
 
@@ -111,6 +118,28 @@ def write_picture(scene: Scene | None, path: str) -> None:
     Image.fromarray(np.concatenate([frames[0], frames[len(frames) // 2]], axis=0)).save(path)
 
 
+def looks_cost(settings: RenderSettings, indices: list[int], threads: int) -> dict[str, Any]:
+    """Seconds per frame (wall and CPU) of the fast path on `indices` with the v1 looks and with `settings`'
+    own, interleaved scene by scene, and their ratios."""
+    looks = {"v1 looks": replace(settings, **V1_LOOKS), "preset looks": settings}
+    seconds = {name: [0.0, 0.0] for name in looks}
+    for i in indices:
+        for name, s in looks.items():
+            scene, wall, cpu = timed(s, i, RenderOptions(threads=threads))
+            seconds[name][0] += wall
+            seconds[name][1] += cpu
+            world, floor = scene.meta.spec["world"], scene.meta.spec["floor"]["texture"]
+            print(f"  scene {i}, {name}: world {world['kind']} {world.get('file', '')}, floor "
+                  f"{floor['kind'] if floor else 'plain'}, {scene.meta.render['rendered_frames']:.1f} frames' "
+                  f"pixels rendered, {wall:.1f} s", flush=True)
+    frames = settings.frames * len(indices)
+    out: dict[str, Any] = {name: {"s_per_frame_wall": round(w / frames, 3), "s_per_frame_cpu": round(c / frames, 3)}
+                           for name, (w, c) in seconds.items()}
+    base, dressed = seconds["v1 looks"], seconds["preset looks"]
+    out["ratio_wall"], out["ratio_cpu"] = round(dressed[0] / base[0], 3), round(dressed[1] / base[1], 3)
+    return out
+
+
 def threads_vs_processes(settings: RenderSettings, indices: list[int]) -> dict[str, float]:
     """Seconds to render `indices` one at a time with 2 threads, and two at a time with 1 thread each."""
     start = time.perf_counter()
@@ -136,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="Cycles threads (default: all cores)")
     parser.add_argument("--threads-vs-processes", action="store_true")
+    parser.add_argument("--looks-cost", action="store_true", help="instead: seconds per frame with the v1 looks "
+                        "and with the preset's HDRIs and textures (fast path, same scenes)")
     parser.add_argument("--json", help="also write the numbers to this file")
     parser.add_argument("--preview", help="also write a PNG of the first scene (full, minus_k, layer, bg, trimask)")
     args = parser.parse_args(argv)
@@ -143,6 +174,19 @@ def main(argv: list[str] | None = None) -> int:
     preset = resolve_settings(args.preset, seed=args.seed, frames=args.frames, resolution=args.resolution,
                               samples=args.samples)
     fixed = replace(preset, adaptive_threshold=0.0)
+    if args.looks_cost:
+        indices = list(range(args.first, args.first + args.scenes))
+        print(f"looks cost, preset {preset.preset}: {preset.resolution}x{preset.resolution}, {preset.frames} frames, "
+              f"{preset.samples} spp; scenes {indices}; threads {args.threads or 'all'}", flush=True)
+        cost = looks_cost(preset, indices, args.threads)
+        for name in ("v1 looks", "preset looks"):
+            print(f"{name:13s} {cost[name]['s_per_frame_wall']:7.3f} s/frame wall {cost[name]['s_per_frame_cpu']:7.3f} "
+                  "s/frame CPU")
+        print(f"preset looks / v1 looks: {cost['ratio_wall']:.2f}x wall, {cost['ratio_cpu']:.2f}x CPU")
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"settings": preset.to_dict(), "scenes": indices, "looks_cost": cost}, f, indent=2)
+        return 0
     naive_frames = min(args.naive_frames or preset.frames, preset.frames)
     naive_settings = replace(fixed, frames=naive_frames)
     scale = preset.frames / naive_frames

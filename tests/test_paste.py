@@ -224,3 +224,16 @@ def test_video_target_and_max_size_downscale(inputs: tuple[Path, Path, list[np.n
     decoded = read_frames(tmp_path / "street.mp4", max_size=W)
     start = scene.meta.spec["target"]["start"]
     np.testing.assert_array_equal(scene.rgb["bg"], decoded[start:start + scene.meta.num_frames])
+
+
+def test_short_clips_paste_with_the_minimum_following_their_length(tmp_path: Path) -> None:
+    """A genbench render as short as `--preset tiny` (3 frames) is a paste source and target."""
+    from dataclasses import replace
+
+    from tests.conftest import TOY, make_toy_dataset
+
+    short = make_toy_dataset(tmp_path / "short", count=3, settings=replace(TOY, frames=3))
+    out = tmp_path / "pasted"
+    assert run(_args(source=str(short), targets=str(short), out=str(out), count=2)) == 0
+    for sid in check_pairs(out):
+        assert read_scene(out, sid).meta.num_frames == 3

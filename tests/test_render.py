@@ -12,6 +12,7 @@ import pytest
 from genbench import contract
 from genbench.errors import GenbenchError
 from genbench.generators.kubric import exact, geometry, plan, region
+from genbench.generators.kubric.make import sample_spec
 from genbench.generators.kubric.settings import PRESETS, resolve_settings
 from genbench.generators.kubric.simulate import quat_to_matrix, simulate
 from genbench.generators.kubric.spec import camera_path, look_at_quaternion, sample_scene
@@ -33,7 +34,7 @@ def test_spec_is_a_pure_function_of_seed_and_index_and_loads_no_renderer() -> No
         "assert not {'bpy', 'pybullet'} & set(sys.modules), 'sampling imported a renderer'\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert json.loads(out) == [_spec(i) for i in range(3)]
+    assert json.loads(out) == [sample_spec(PRESETS["default"], i) for i in range(3)]
     assert _spec(0) != _spec(1) and _spec(0) != _spec(0, seed=1)
 
 

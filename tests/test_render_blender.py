@@ -80,6 +80,17 @@ def test_render_writes_a_valid_dataset_with_previews(reference: Path) -> None:
     assert set(np.unique(scene.visible)) <= {0, *meta.object_ids}
 
 
+def test_a_tiny_render_pastes(reference: Path, tmp_path: Path) -> None:
+    """`genbench paste` takes a 3-frame `--preset tiny` render as its source and targets."""
+    from genbench.commands.paste import run as paste
+
+    out = tmp_path / "pasted"
+    args = build_parser().parse_args(["paste", "--source", str(reference), "--targets", str(reference), "--count", "2",
+                                      "--out", str(out), "--shadow"])
+    assert paste(args) == 0
+    assert validate_dataset(out).ok and len(list_scene_ids(out)) == 2
+
+
 def test_same_seed_same_bytes_in_parallel_and_resume_after_kill_9(reference: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     subprocess.run([*RENDER, "render", "--scenes", str(SCENES), "--out", str(again), "--preset", "tiny", "--seed", "3",

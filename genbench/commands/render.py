@@ -5,26 +5,47 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from genbench.errors import GenbenchError
 
+if TYPE_CHECKING:
+    from genbench.generators.kubric.settings import RenderSettings
+
+
+def settings_from_args(args: argparse.Namespace) -> RenderSettings:
+    """The run's settings: the preset with every option given on the command line applied."""
+    from genbench.generators.kubric import media
+    from genbench.generators.kubric.assets import assets_digest, list_assets
+    from genbench.generators.kubric.settings import SURFACES, WORLDS, parse_kinds, resolve_settings
+
+    overrides: dict[str, Any] = {"seed": args.seed, "resolution": args.resolution, "frames": args.frames,
+                                 "samples": args.samples, "targets": args.targets}
+    if args.assets:
+        folder = Path(args.assets).expanduser().resolve()
+        overrides.update(assets=str(folder), assets_digest=assets_digest(folder, list_assets(folder)))
+    if args.worlds is not None:
+        overrides["worlds"] = parse_kinds(args.worlds, WORLDS, "--worlds")
+    if args.surfaces is not None:
+        overrides["surfaces"] = parse_kinds(args.surfaces, SURFACES, "--surfaces")
+    if args.hdri:
+        folder = Path(args.hdri).expanduser().resolve()
+        overrides.update(hdri=str(folder), hdri_digest=media.folder_digest(media.hdris(str(folder))))
+    if args.textures:
+        folder = Path(args.textures).expanduser().resolve()
+        overrides.update(textures=str(folder), textures_digest=media.folder_digest(media.textures(str(folder))))
+    return resolve_settings(args.preset, **overrides)
+
 
 def run(args: argparse.Namespace) -> int:
-    from genbench.generators.kubric.assets import assets_digest, list_assets
     from genbench.generators.kubric.make import GENERATOR, RenderOptions, SceneMaker
     from genbench.generators.kubric.preview import write_missing_previews
-    from genbench.generators.kubric.settings import resolve_settings
 
     if args.workers < 1:
         raise GenbenchError(f"--workers must be >= 1, got {args.workers}")
     if args.address and args.executor != "ray":
         raise GenbenchError("--address needs --executor ray")
-    assets = digest = None
-    if args.assets:
-        folder = Path(args.assets).expanduser().resolve()
-        assets, digest = str(folder), assets_digest(folder, list_assets(folder))
-    settings = resolve_settings(args.preset, seed=args.seed, resolution=args.resolution, frames=args.frames,
-                                samples=args.samples, targets=args.targets, assets=assets, assets_digest=digest)
+    settings = settings_from_args(args)
     out = Path(args.out)
     name = f"{GENERATOR}-{settings.preset}-s{settings.seed}"
     if args.executor == "ray":
@@ -46,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{out}: {len(summary.written)} scenes rendered, {len(summary.skipped)} already complete, "
           f"{len(summary.failed)} failed ({summary.seconds:.0f} s, {rate:.0f} scenes/hour); "
           f"settings: preset {settings.preset}, {settings.resolution}x{settings.resolution}, {settings.frames} frames, "
-          f"{settings.samples} spp")
+          f"{settings.samples} spp, worlds {','.join(settings.worlds)}, surfaces {','.join(settings.surfaces)}")
     if summary.failed:
         print(f"failed scenes and their errors: {out / 'failures.json'}")
     return 1 if summary.failed else 0

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from genbench.errors import GenbenchError
+from genbench.generators.kubric import media, shading
+from genbench.generators.kubric.colour import srgb_to_linear
 from genbench.generators.kubric.geometry import SMOOTH_SHAPES, builtin_mesh, normalize
 from genbench.generators.kubric.quiet import quiet
 from genbench.generators.kubric.region import Rect
@@ -36,12 +38,6 @@ TEXTURE_OUTPUT = {"checker": "Fac", "noise": "Fac", "voronoi": "Distance", "wave
                   "brick": "Fac"}
 TEXTURE_NODE = {"checker": "ShaderNodeTexChecker", "noise": "ShaderNodeTexNoise", "voronoi": "ShaderNodeTexVoronoi",
                 "wave": "ShaderNodeTexWave", "magic": "ShaderNodeTexMagic", "brick": "ShaderNodeTexBrick"}
-
-
-def srgb_to_linear(rgb: list[float]) -> tuple[float, float, float]:
-    c = np.asarray(rgb, dtype=np.float64)
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    return tuple(float(v) for v in lin)  # type: ignore[return-value]
 
 
 def select_device(kind: str) -> str:
@@ -156,7 +152,13 @@ class BlenderScene:
         bsdf.inputs["Metallic"].default_value = metallic
         bsdf.inputs["Transmission Weight"].default_value = transmission
         bsdf.inputs["IOR"].default_value = ior
-        if texture:
+        if texture and texture["kind"] in ("procedural", "photo"):
+            image = None
+            if texture["kind"] == "photo":
+                image = media.resolve(texture, bundled=media.bundled_texture_dir(), user=self.settings.textures,
+                                      flag="--textures")
+            nt.links.new(shading.textured_colour(nt, texture, color, image), bsdf.inputs["Base Color"])
+        elif texture:
             coords = nt.nodes.new("ShaderNodeTexCoord")
             tex = nt.nodes.new(TEXTURE_NODE[texture["kind"]])
             nt.links.new(coords.outputs["Object"], tex.inputs["Vector"])
@@ -185,7 +187,10 @@ class BlenderScene:
         background = nt.nodes["Background"]
         spec, sun = self.spec["world"], self.spec["sun"]
         background.inputs["Strength"].default_value = spec["strength"]
-        if spec["kind"] == "sky":
+        if spec["kind"] == "hdri":
+            path = media.resolve(spec, bundled=media.bundled_hdri_dir(), user=self.settings.hdri, flag="--hdri")
+            shading.hdri_world(nt, background, spec, path)
+        elif spec["kind"] == "sky":
             sky = nt.nodes.new("ShaderNodeTexSky")
             sky.sky_type = "NISHITA"
             sky.sun_disc = False  # the sun lamp lights the scene; the sky only matches its position
@@ -236,16 +241,17 @@ class BlenderScene:
         import bpy
 
         sun = self.spec["sun"]
-        data = bpy.data.lights.new("sun", "SUN")
-        data.energy = sun["strength"]
-        data.angle = math.radians(sun["angle_deg"])
-        data.color = srgb_to_linear(sun["color"])
-        obj = bpy.data.objects.new("sun", data)
-        self.scene.collection.objects.link(obj)
-        e, a = math.radians(sun["elevation_deg"]), math.radians(sun["azimuth_deg"])
-        toward_sun = np.array([math.cos(e) * math.cos(a), math.cos(e) * math.sin(a), math.sin(e)])
-        obj.rotation_mode = "QUATERNION"
-        obj.rotation_quaternion = look_at_quaternion(toward_sun, np.zeros(3)).tolist()
+        if sun["strength"] > 0:  # 0: no lamp, the HDRI alone casts the key light the sun describes
+            data = bpy.data.lights.new("sun", "SUN")
+            data.energy = sun["strength"]
+            data.angle = math.radians(sun["angle_deg"])
+            data.color = srgb_to_linear(sun["color"])
+            obj = bpy.data.objects.new("sun", data)
+            self.scene.collection.objects.link(obj)
+            e, a = math.radians(sun["elevation_deg"]), math.radians(sun["azimuth_deg"])
+            toward_sun = np.array([math.cos(e) * math.cos(a), math.cos(e) * math.sin(a), math.sin(e)])
+            obj.rotation_mode = "QUATERNION"
+            obj.rotation_quaternion = look_at_quaternion(toward_sun, np.zeros(3)).tolist()
         for i, light in enumerate(self.spec["lights"]):
             data = bpy.data.lights.new(f"light{i}", "POINT" if light["kind"] == "point" else "AREA")
             data.energy = light["power"]

@@ -26,6 +26,7 @@ from genbench.scene import Scene
 
 GENERATOR = "kubric"
 POSE_DECIMALS = 6  # poses are rounded once, so meta.json holds exactly what was rendered
+LOOKS_STREAM = 1  # spawn key of the random stream that worlds and surfaces beyond v1 draw from
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,27 @@ def scene_id(settings: RenderSettings, index: int) -> str:
 
 
 def sample_spec(settings: RenderSettings, index: int) -> dict[str, Any]:
-    """The spec of scene `index`: a fixed function of (settings, index) and the asset list."""
+    """The spec of scene `index`: a fixed function of (settings, index), the asset list and the HDRI and
+    texture files.
+
+    The v1 scene draws from ``SeedSequence((seed, index))``; the looks beyond v1 (`realism.dress_scene`)
+    from its own stream, ``SeedSequence((seed, index), spawn_key=(LOOKS_STREAM,))``, so turning them on
+    changes the world and surfaces only: objects, their motion, the camera and the lights stay.
+    """
+    from genbench.generators.kubric import media
     from genbench.generators.kubric.assets import list_assets
+    from genbench.generators.kubric.realism import dress_scene, realism_on
     from genbench.generators.kubric.spec import sample_scene
 
     assets = list_assets(Path(settings.assets)) if settings.assets else []
     rng = np.random.default_rng(np.random.SeedSequence((settings.seed, index)))
-    return sample_scene(settings, index, rng=rng, assets=assets)
+    spec = sample_scene(settings, index, rng=rng, assets=assets)
+    if not realism_on(settings):
+        return spec
+    looks = np.random.default_rng(np.random.SeedSequence((settings.seed, index), spawn_key=(LOOKS_STREAM,)))
+    hdris = media.hdris(settings.hdri) if "hdri" in settings.worlds else ()
+    textures = media.textures(settings.textures) if "photo" in settings.surfaces else ()
+    return dress_scene(spec, settings, rng=looks, hdris=hdris, textures=textures)
 
 
 @dataclass

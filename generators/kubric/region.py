@@ -8,8 +8,8 @@ point sets that together enclose every effect of k, grown by a pixel margin:
 
 - k's bounding box grown sideways by `CONTACT_FACTOR` times its radius: occluded sky and
   bounce light on the floor and on what stands near it;
-- k's shadows: the box corners projected along the sun direction and away from each extra
-  light onto the floor and walls, widened by the penumbra;
+- k's shadows: the box corners projected along the sun direction, along each bright source of
+  an HDRI world and away from each extra light onto the floor and walls, widened by the penumbra;
 - k's mirror images in the floor (mirror or glossy finish) and in the walls;
 - for `minus_k`, every other object (k can be seen in it, shade it or light it: measured,
   even a rough plastic blob 2 m away changes by more than the tolerance next to a bright
@@ -85,6 +85,10 @@ class EffectBounds:
              float(np.radians(sun["angle_deg"]) / 2))]
         self.sources += [("point", np.asarray(light["position"], dtype=np.float64), float(light["size"]))
                          for light in spec["lights"]]
+        for source in spec["world"].get("sources", []):  # an HDRI's sun, windows, softboxes
+            e, a = np.radians(source["elevation_deg"]), np.radians(source["azimuth_deg"])
+            self.sources.append(("sun", np.array([np.cos(e) * np.cos(a), np.cos(e) * np.sin(a), np.sin(e)]),
+                                 float(np.radians(source["angle_deg"]) / 2)))
         self.floor = (np.zeros(3), np.array([0.0, 0.0, 1.0]))
         self.walls: list[tuple[np.ndarray, np.ndarray]] = []
         for centre, half, yaw in wall_boxes(spec):

@@ -13,6 +13,33 @@ from typing import Any
 from genbench.errors import GenbenchError, require_all
 from genbench.jsonable import dataclass_from_json, dataclass_to_json
 
+WORLDS = ("sky", "gradient", "hdri")
+SURFACES = ("plain", "pattern", "procedural", "photo")
+V1_WORLDS = ("sky", "gradient")
+V1_SURFACES = ("plain", "pattern")
+# The fields added after the v1 benchmark and the values with which scenes are drawn as v1 drew them.
+V1_LOOKS: dict[str, Any] = {"worlds": V1_WORLDS, "surfaces": V1_SURFACES, "hdri": None, "hdri_digest": None,
+                            "textures": None, "textures_digest": None}
+LOOKS: dict[str, Any] = {"worlds": WORLDS, "surfaces": SURFACES}  # what every preset renders
+
+
+def _kinds_check(flag: str, kinds: tuple[str, ...], known: tuple[str, ...]) -> tuple[bool, str]:
+    unknown = [k for k in kinds if k not in known]
+    if unknown:
+        return False, f"{flag}: unknown kind {unknown[0]!r}; choose from {','.join(known)}"
+    if not kinds or len(set(kinds)) != len(kinds):
+        return False, f"{flag} needs distinct kinds from {','.join(known)}, got {','.join(kinds) or 'none'}"
+    return True, ""
+
+
+def parse_kinds(text: str, known: tuple[str, ...], flag: str) -> tuple[str, ...]:
+    """A comma-separated list of kinds (e.g. ``sky,hdri``) in the canonical order of `known`."""
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    ok, message = _kinds_check(flag, kinds, known)
+    if not ok:
+        raise GenbenchError(message)
+    return tuple(k for k in known if k in kinds)
+
 
 @dataclass(frozen=True)
 class RenderSettings:
@@ -27,6 +54,17 @@ class RenderSettings:
     effect_tolerance / effect_blur / mask_dilation / feather: the exact-GT procedure
         (uint8 levels, box-blur size, pixels, pixels), see `genbench.generators.kubric.exact`.
     assets: folder of user .obj/.glb/.gltf models; assets_digest pins its file list.
+    worlds: the world kinds scenes draw from (`WORLDS`): `sky` (Nishita), `gradient`, `hdri` (an HDRI as
+        light and backdrop: the eight bundled with Blender plus the files in `hdri`).
+    surfaces: the surface kinds floors, walls and objects draw from (`SURFACES`): `plain` colour, `pattern`
+        (the v1 two-colour patterns), `procedural` (noise, wood, tile, checker with random scale and
+        rotation), `photo` (scikit-image's bundled images plus the files in `textures`).
+    hdri / textures: folders of the user's own HDRIs and texture images; *_digest pins their file lists.
+
+    The fields after `assets_digest` came after the v1 benchmark. Their defaults (`V1_LOOKS`) reproduce the
+    v1 scenes draw for draw, and `to_dict` leaves a field out while it holds that value, so a v1 recipe
+    writes the meta.json it always wrote and a meta.json without them reads back as v1. Every preset turns
+    the looks on (`LOOKS`).
     """
 
     preset: str = "default"
@@ -47,6 +85,12 @@ class RenderSettings:
     feather: int = 2
     assets: str | None = None
     assets_digest: str | None = None
+    worlds: tuple[str, ...] = V1_WORLDS
+    surfaces: tuple[str, ...] = V1_SURFACES
+    hdri: str | None = None
+    hdri_digest: str | None = None
+    textures: str | None = None
+    textures_digest: str | None = None
 
     def __post_init__(self) -> None:
         checks = [
@@ -57,11 +101,21 @@ class RenderSettings:
              f"objects per scene must satisfy 1 <= min <= max <= 254, got {self.min_objects}..{self.max_objects}"),
             (self.targets is None or self.targets >= 1, f"--targets must be >= 1, got {self.targets}"),
             (self.effect_blur % 2 == 1, f"effect_blur must be odd, got {self.effect_blur}"),
+            _kinds_check("--worlds", self.worlds, WORLDS),
+            _kinds_check("--surfaces", self.surfaces, SURFACES),
+            (self.hdri is None or "hdri" in self.worlds, "--hdri adds HDRIs to the hdri world: add hdri to --worlds"),
+            (self.textures is None or "photo" in self.surfaces,
+             "--textures adds photo textures: add photo to --surfaces"),
         ]
         require_all(checks)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclass_to_json(self)
+        """JSON-native fields; those added after v1 only where they differ from v1 (see the class docstring)."""
+        data = dataclass_to_json(self)
+        for name, value in V1_LOOKS.items():
+            if getattr(self, name) == value:
+                del data[name]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RenderSettings:
@@ -70,13 +124,13 @@ class RenderSettings:
 
 PRESETS: dict[str, RenderSettings] = {
     # tests: a scene in a few seconds on two cores
-    "tiny": RenderSettings(preset="tiny", resolution=32, frames=3, samples=8, max_objects=3),
+    "tiny": RenderSettings(preset="tiny", resolution=32, frames=3, samples=8, max_objects=3, **LOOKS),
     # the laptop default
-    "default": RenderSettings(preset="default"),
+    "default": RenderSettings(preset="default", **LOOKS),
     # bigger frames, same length
-    "hq": RenderSettings(preset="hq", resolution=256, frames=24, samples=128),
+    "hq": RenderSettings(preset="hq", resolution=256, frames=24, samples=128, **LOOKS),
     # the paper's Kubric data: 256x256, up to 80 frames
-    "paper": RenderSettings(preset="paper", resolution=256, frames=80, fps=24.0, samples=128),
+    "paper": RenderSettings(preset="paper", resolution=256, frames=80, fps=24.0, samples=128, **LOOKS),
 }
 
 

@@ -38,7 +38,7 @@ SENSOR_WIDTH = 32.0  # mm, Kubric's default
 PLACEMENT_RADIUS = 2.0  # objects start within this distance of the origin (m)
 
 
-def _colour(rng: np.random.Generator, saturation: tuple[float, float] = (0.3, 1.0),
+def random_colour(rng: np.random.Generator, saturation: tuple[float, float] = (0.3, 1.0),
             value: tuple[float, float] = (0.3, 1.0)) -> list[float]:
     """An sRGB colour in [0, 1]^3 sampled in HSV."""
     rgb = colorsys.hsv_to_rgb(rng.uniform(0, 1), rng.uniform(*saturation), rng.uniform(*value))
@@ -48,8 +48,13 @@ def _colour(rng: np.random.Generator, saturation: tuple[float, float] = (0.3, 1.
 def _texture(rng: np.random.Generator, p: float) -> dict[str, Any] | None:
     if rng.random() >= p:
         return None
+    return pattern_texture(rng=rng)
+
+
+def pattern_texture(*, rng: np.random.Generator) -> dict[str, Any]:
+    """A two-colour pattern (`TEXTURES`) in object coordinates: the v1 surface texture."""
     return {"kind": str(rng.choice(TEXTURES)), "scale": round(float(rng.uniform(0.8, 6.0)), 3),
-            "color2": _colour(rng), "detail": round(float(rng.uniform(0.0, 4.0)), 3)}
+            "color2": random_colour(rng), "detail": round(float(rng.uniform(0.0, 4.0)), 3)}
 
 
 def sample_object_material(*, rng: np.random.Generator) -> dict[str, Any]:
@@ -57,7 +62,7 @@ def sample_object_material(*, rng: np.random.Generator) -> dict[str, Any]:
     kind = rng.choice(["plastic", "metal", "glass", "rubber"], p=[0.5, 0.25, 0.1, 0.15])
     material = {
         "kind": str(kind),
-        "color": _colour(rng),
+        "color": random_colour(rng),
         "roughness": round(float(rng.uniform(0.05, 0.5) if kind != "rubber" else rng.uniform(0.6, 1.0)), 4),
         "metallic": 1.0 if kind == "metal" else 0.0,
         "transmission": 1.0 if kind == "glass" else 0.0,
@@ -74,7 +79,7 @@ def _floor(rng: np.random.Generator) -> dict[str, Any]:
         finish, roughness, metallic = "glossy", float(rng.uniform(0.15, 0.4)), 0.0
     else:
         finish, roughness, metallic = "diffuse", 1.0, 0.0
-    return {"finish": finish, "color": _colour(rng, (0.0, 0.6), (0.35, 0.9)), "roughness": round(roughness, 4),
+    return {"finish": finish, "color": random_colour(rng, (0.0, 0.6), (0.35, 0.9)), "roughness": round(roughness, 4),
             "metallic": round(metallic, 4), "texture": _texture(rng, 0.6)}
 
 
@@ -82,14 +87,14 @@ def _walls(rng: np.random.Generator) -> dict[str, Any] | None:
     if rng.random() >= P_WALLS:
         return None
     return {"count": int(rng.integers(1, 3)), "distance": round(float(rng.uniform(3.5, 6.0)), 3),
-            "color": _colour(rng, (0.0, 0.5), (0.4, 0.95)), "roughness": round(float(rng.uniform(0.3, 1.0)), 4),
+            "color": random_colour(rng, (0.0, 0.5), (0.4, 0.95)), "roughness": round(float(rng.uniform(0.3, 1.0)), 4),
             "texture": _texture(rng, 0.4)}
 
 
 def _sun(rng: np.random.Generator) -> dict[str, Any]:
     low = bool(rng.random() < P_LOW_SUN)
     elevation = rng.uniform(6.0, 20.0) if low else rng.uniform(25.0, 70.0)
-    warm = _colour(rng, (0.0, 0.25), (1.0, 1.0)) if low else [1.0, 1.0, 1.0]
+    warm = random_colour(rng, (0.0, 0.25), (1.0, 1.0)) if low else [1.0, 1.0, 1.0]
     return {"low": low, "elevation_deg": round(float(elevation), 3),
             "azimuth_deg": round(float(rng.uniform(0, 360)), 3),
             "strength": round(float(rng.uniform(2.5, 4.5)), 3),
@@ -97,11 +102,19 @@ def _sun(rng: np.random.Generator) -> dict[str, Any]:
 
 
 def _world(rng: np.random.Generator) -> dict[str, Any]:
-    if rng.random() < P_SKY:
-        return {"kind": "sky", "air": round(float(rng.uniform(0.5, 2.0)), 3),
-                "dust": round(float(rng.uniform(0.0, 3.0)), 3), "strength": round(float(rng.uniform(0.15, 0.35)), 3)}
-    return {"kind": "gradient", "horizon": _colour(rng, (0.0, 0.4), (0.6, 1.0)),
-            "zenith": _colour(rng, (0.2, 0.8), (0.3, 0.9)), "strength": round(float(rng.uniform(0.4, 1.0)), 3)}
+    return sky_world(rng=rng) if rng.random() < P_SKY else gradient_world(rng=rng)
+
+
+def sky_world(*, rng: np.random.Generator) -> dict[str, Any]:
+    """A Nishita sky lit like the scene's sun."""
+    return {"kind": "sky", "air": round(float(rng.uniform(0.5, 2.0)), 3),
+            "dust": round(float(rng.uniform(0.0, 3.0)), 3), "strength": round(float(rng.uniform(0.15, 0.35)), 3)}
+
+
+def gradient_world(*, rng: np.random.Generator) -> dict[str, Any]:
+    """A two-colour gradient from the horizon up."""
+    return {"kind": "gradient", "horizon": random_colour(rng, (0.0, 0.4), (0.6, 1.0)),
+            "zenith": random_colour(rng, (0.2, 0.8), (0.3, 0.9)), "strength": round(float(rng.uniform(0.4, 1.0)), 3)}
 
 
 def _lights(rng: np.random.Generator) -> list[dict[str, Any]]:
@@ -114,7 +127,7 @@ def _lights(rng: np.random.Generator) -> list[dict[str, Any]]:
                        "position": [round(float(dist * np.cos(angle)), 3), round(float(dist * np.sin(angle)), 3),
                                     round(float(rng.uniform(1.5, 4.0)), 3)],
                        "power": round(float(rng.uniform(150, 700)), 2), "size": round(float(rng.uniform(0.2, 1.0)), 3),
-                       "color": _colour(rng, (0.0, 0.4), (1.0, 1.0))})
+                       "color": random_colour(rng, (0.0, 0.4), (1.0, 1.0))})
     return lights
 
 

@@ -54,6 +54,12 @@ def _anchor(mask: np.ndarray) -> tuple[float, float]:
     return tuple(float(v) for v in np.median(np.array(centroids), axis=0))  # type: ignore[return-value]
 
 
+def min_frames(settings: PasteSettings, clip_frames: int) -> int:
+    """Fewest frames an object must be present in: `settings.min_frames`, or every frame of a shorter clip
+    (`clip_frames`: the most frames a scene can have from this source and target)."""
+    return max(1, min(settings.min_frames, clip_frames))
+
+
 @dataclass(frozen=True)
 class _Draw:
     source: SourceClip
@@ -71,15 +77,14 @@ def _draw(settings: PasteSettings, sources: tuple[SourceClip, ...], targets: tup
     source = sources[int(rng.integers(len(sources)))]
     target = targets[int(rng.integers(len(targets)))]
     ids = _ids(source, settings.max_size)
-    present = {int(k): (ids == k).any(axis=(1, 2)) for k in np.unique(ids) if k != 0}
-    candidates = sorted(k for k, p in present.items() if p.sum() >= settings.min_frames)
-    if not candidates:
-        return None, f"source {source.name} has no object present in >= {settings.min_frames} frames"
-    k = candidates[int(rng.integers(len(candidates)))]
     info = target_info(target)
     n = min(settings.frames, len(ids), info.num_frames)
-    if n < settings.min_frames:
-        return None, f"clips {source.name} / {target.name} are shorter than {settings.min_frames} frames"
+    need = min_frames(settings, n)
+    present = {int(k): (ids == k).any(axis=(1, 2)) for k in np.unique(ids) if k != 0}
+    candidates = sorted(k for k, p in present.items() if p.sum() >= need)
+    if not candidates:
+        return None, f"source {source.name} has no object present in >= {need} frames"
+    k = candidates[int(rng.integers(len(candidates)))]
     starts = [s for s in range(len(ids) - n + 1) if present[k][s:s + n].mean() >= 0.5]
     if not starts:
         return None, f"object {k} of {source.name} is present in fewer than half of any {n} frames"

@@ -15,7 +15,8 @@ class PasteSettings:
 
     seed: dataset seed; scene `index` draws from ``SeedSequence((seed, index))``.
     shadow: add a synthetic cast shadow made from the pasted object's mask.
-    frames: most frames per scene; min_frames: fewest (shorter clips are not used).
+    frames: most frames per scene; min_frames: fewest frames an object must be present in; a source or
+        target clip shorter than that (a 3-frame `--preset tiny` render) needs the object in all of its frames.
     max_size: longest side of the output in pixels; targets and sources larger than that are
         downscaled (area averaging) before pasting, and `bg` is then the downscaled target.
     scale_range: scale of the pasted object relative to the source clip fitted into the target.
