@@ -243,6 +243,10 @@ class Trainer:
         names = [n for n, _ in self.model.named_parameters()]
         self.ema.load_state_dict({"optimization_step": int(info["ema_optimization_step"]),
                                   "shadow_params": [tensors[f"ema.{n}"].to(self.device) for n in names]})
+        self._restore_progress(tensors, info)
+
+    def _restore_progress(self, tensors: dict[str, torch.Tensor], info: dict[str, Any]) -> None:
+        """Optimizer, lr schedule, loss scaler, step and history of a saved run (any backbone)."""
         state: dict[int, dict[str, torch.Tensor]] = {}
         for key, value in tensors.items():
             if key.startswith("opt."):

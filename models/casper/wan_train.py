@@ -138,19 +138,5 @@ class WanTrainer(Trainer):
         with torch.no_grad():
             for name, p in self.params.items():
                 p.copy_(tensors[f"model.{name}"])
-        state: dict[int, dict[str, torch.Tensor]] = {}
-        for key, value in tensors.items():
-            if key.startswith("opt."):
-                _, index, name = key.split(".", 2)
-                state.setdefault(int(index), {})[name] = value
-        self.optimizer.load_state_dict({"state": state, "param_groups": info["param_groups"]})
-        for group in self.optimizer.param_groups:
-            group["initial_lr"] = self.lr
-        self.lr_scheduler.load_state_dict(info["lr_scheduler"])
-        self.scaler.load_state_dict(info["scaler"])
-        self.step = int(info["step"])
-        self.losses = list(info.get("losses", []))
-        self.validations = list(info.get("validations", []))
-        if self.step >= self.s.steps:
-            log.info("%s is already at step %d of %d; nothing to train", self.out, self.step, self.s.steps)
+        self._restore_progress(tensors, info)
 
