@@ -160,3 +160,21 @@ def test_config_rules() -> None:
         replace(CONFIG, frames=8)
     with pytest.raises(GenbenchError, match="multiple of 16"):
         replace(CONFIG, crop=24)
+
+
+def test_cached_predictions_follow_the_pretrained_weights(tmp_path: Path) -> None:
+    """A checkpoint that builds on a pretrained folder: changed base weights, a new fingerprint (new predictions)."""
+    from genbench.models.casper.method import Casper
+
+    base = tmp_path / "base"
+    (base / "transformer").mkdir(parents=True)
+    weights = base / "transformer" / "diffusion_pytorch_model.safetensors"
+    weights.write_bytes(b"first")
+    checkpoint = tmp_path / "checkpoint"
+    checkpoint.mkdir()
+    (checkpoint / "config.json").write_text(json.dumps({"format": "genbench-casper-wan/1", "pretrained": str(base)}))
+    (checkpoint / "model.safetensors").write_bytes(b"adapters")
+    before = Casper.fingerprint(str(checkpoint))
+    assert Casper.fingerprint(str(checkpoint)) == before
+    weights.write_bytes(b"second, other weights")
+    assert Casper.fingerprint(str(checkpoint)) != before

@@ -41,14 +41,22 @@ class Casper(RemovalMethod):
 
     @classmethod
     def fingerprint(cls, checkpoint: str | None = None) -> str:
-        """sha256 over the checkpoint's config.json and model.safetensors: new weights, new predictions."""
+        """sha256 over the checkpoint's config.json and model.safetensors, and over the listing (name, size,
+        modification time) of the pretrained folder a checkpoint builds on: new weights, new predictions."""
         import hashlib
+        import json
 
         folder = Path(checkpoint) if checkpoint else WEIGHTS
         digest = hashlib.sha256()
         for name in ("config.json", "model.safetensors"):
             path = folder / name
             digest.update(path.read_bytes() if path.is_file() else b"")
+        config = folder / "config.json"
+        pretrained = json.loads(config.read_text()).get("pretrained") if config.is_file() else None
+        if pretrained and Path(pretrained).is_dir():
+            for path in sorted(p for p in Path(pretrained).rglob("*") if p.is_file()):
+                stat = path.stat()
+                digest.update(f"{path.relative_to(pretrained)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         return digest.hexdigest()
 
     def remove(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
