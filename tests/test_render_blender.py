@@ -197,8 +197,11 @@ def test_user_assets_are_imported_normalised_and_rendered(tmp_path: Path) -> Non
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.ops.mesh.primitive_cylinder_add(radius=1.0, depth=3.0)
     bpy.ops.export_scene.gltf(filepath=str(folder / "tall_cylinder.glb"))
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.mesh.primitive_cone_add(radius1=1.0, depth=3.0)
+    bpy.ops.wm.ply_export(filepath=str(folder / "tall_cone.ply"))
     names = list_assets(folder)
-    assert names == ["sub/tall_box.obj", "tall_cylinder.glb"]
+    assert names == ["sub/tall_box.obj", "tall_cone.ply", "tall_cylinder.glb"]
     settings = resolve_settings("tiny", resolution=40, frames=2, assets=str(folder),
                                 assets_digest=assets_digest(folder, names))
     for name in names:

@@ -29,7 +29,8 @@ def _render(p: argparse.ArgumentParser) -> None:
     p.add_argument("--samples", type=int, help="Cycles samples per pixel (default from preset)")
     p.add_argument("--preset", default="default", help="named settings bundle, up to the paper's 256x256x80")
     p.add_argument("--targets", type=int, help="objects per scene that get minus_<k>/solo_<k> (default all)")
-    p.add_argument("--assets", help="folder of .obj/.glb/.gltf models added to the built-in shapes")
+    p.add_argument("--assets", help="folder of .obj/.glb/.gltf/.ply models, searched recursively (e.g. Google "
+                   "Scanned Objects), added to the built-in shapes")
     p.add_argument("--worlds", help="world kinds to draw from, comma-separated: sky, gradient, hdri "
                    "(default from preset: all three; sky,gradient is the v1 benchmark's)")
     p.add_argument("--surfaces", help="surface kinds to draw from, comma-separated: plain, pattern, procedural, photo "

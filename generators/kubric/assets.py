@@ -1,4 +1,4 @@
-"""User models for `--assets DIR`: .obj, .glb and .gltf files found under a folder (e.g. Google Scanned Objects)."""
+"""User models for `--assets DIR`: .obj, .glb, .gltf and .ply files under a folder (e.g. Google Scanned Objects)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from genbench.errors import GenbenchError
 
-ASSET_SUFFIXES = (".obj", ".glb", ".gltf")
+ASSET_SUFFIXES = (".obj", ".glb", ".gltf", ".ply")
 
 
 def list_assets(folder: Path) -> list[str]:

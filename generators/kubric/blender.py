@@ -304,7 +304,7 @@ class BlenderScene:
         return verts, faces
 
     def _import_asset(self, name: str, path: Path, scale: float) -> Any:
-        """Import a .obj/.glb/.gltf, merge its meshes into one object, centre it and scale it to `scale`."""
+        """Import a .obj/.glb/.gltf/.ply, merge its meshes into one object, centre it and scale it to `scale`."""
         import bmesh
         import bpy
 
@@ -314,6 +314,8 @@ class BlenderScene:
         with quiet(stderr=True):  # the importers log every step
             if path.suffix.lower() == ".obj":
                 bpy.ops.wm.obj_import(filepath=str(path))
+            elif path.suffix.lower() == ".ply":
+                bpy.ops.wm.ply_import(filepath=str(path))
             else:
                 bpy.ops.import_scene.gltf(filepath=str(path))
         new = [o for o in bpy.data.objects if o not in before]

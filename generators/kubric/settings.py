@@ -53,7 +53,7 @@ class RenderSettings:
     targets: objects per scene that get minus_<k>/solo_<k>/layers (None: all of them).
     effect_tolerance / effect_blur / mask_dilation / feather: the exact-GT procedure
         (uint8 levels, box-blur size, pixels, pixels), see `genbench.generators.kubric.exact`.
-    assets: folder of user .obj/.glb/.gltf models; assets_digest pins its file list.
+    assets: folder of user .obj/.glb/.gltf/.ply models; assets_digest pins its file list.
     worlds: the world kinds scenes draw from (`WORLDS`): `sky` (Nishita), `gradient`, `hdri` (an HDRI as
         light and backdrop: the eight bundled with Blender plus the files in `hdri`).
     surfaces: the surface kinds floors, walls and objects draw from (`SURFACES`): `plain` colour, `pattern`
