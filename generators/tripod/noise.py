@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from genbench.generators.tripod.groups import group_medians
-from genbench.generators.tripod.plate import expected
+from genbench.generators.tripod.plate import expected, sample_pixels
 
 BRIGHTNESS_BINS = 3
 TEXTURE_BINS = 3
@@ -86,9 +86,7 @@ def _samples(frames: np.ndarray, use: np.ndarray, plate: np.ndarray, gains: np.n
     (N,) int32 frame indices and (N, 2) int64 (y, x) positions."""
     residuals, frame_of, where = [], [], []
     for t in range(frames.shape[0]):
-        ys, xs = np.nonzero(use[t])
-        step = max(1, ys.size // MAX_SAMPLES_PER_FRAME)
-        ys, xs = ys[::step], xs[::step]
+        ys, xs = sample_pixels(use[t], MAX_SAMPLES_PER_FRAME)
         residuals.append(frames[t, ys, xs].astype(np.float32) - expected(plate, gains, offsets, t, light)[ys, xs])
         frame_of.append(np.full(ys.size, t, np.int32))
         where.append(np.stack([ys, xs], axis=1))

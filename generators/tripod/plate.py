@@ -69,6 +69,13 @@ def _line_fit(x: np.ndarray, y: np.ndarray, keep: np.ndarray) -> tuple[np.ndarra
     return gain, my - gain * mx
 
 
+def sample_pixels(mask: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ys, xs) of at most about `count` of `mask`'s pixels, an even stride through them in raster order."""
+    ys, xs = np.nonzero(mask)
+    step = max(1, ys.size // count)
+    return ys[::step], xs[::step]
+
+
 def fit_exposure(frames: np.ndarray, plate: np.ndarray, use: np.ndarray,
                  light: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame, per-channel gain and offset with frame / light ~= gain * plate + offset on `use` pixels
@@ -82,11 +89,9 @@ def fit_exposure(frames: np.ndarray, plate: np.ndarray, use: np.ndarray,
     gains = np.ones((n, 3), dtype=np.float32)
     offsets = np.zeros((n, 3), dtype=np.float32)
     for t in range(n):
-        ys, xs = np.nonzero(use[t])
-        if ys.size < 100:
+        if np.count_nonzero(use[t]) < 100:
             continue
-        step = max(1, ys.size // EXPOSURE_SAMPLES)
-        ys, xs = ys[::step], xs[::step]
+        ys, xs = sample_pixels(use[t], EXPOSURE_SAMPLES)
         x = plate[ys, xs].astype(np.float64)
         y = frames[t, ys, xs].astype(np.float64)
         if light is not None:
@@ -141,11 +146,9 @@ def fit_light(frames: np.ndarray, plate: np.ndarray, gains: np.ndarray, offsets:
     cell_of = ((yy * rows // h) * cols + xx * cols // w).astype(np.int32)
     out = np.ones((n, rows, cols), np.float32)
     for t in range(n):
-        ys, xs = np.nonzero(use[t])
-        if ys.size < 100:
+        if np.count_nonzero(use[t]) < 100:
             continue
-        step = max(1, ys.size // LIGHT_SAMPLES)
-        ys, xs = ys[::step], xs[::step]
+        ys, xs = sample_pixels(use[t], LIGHT_SAMPLES)
         expected_lum = (plate[ys, xs] * gains[t] + offsets[t]).sum(axis=-1)
         ratio = (frames[t, ys, xs].astype(np.float32).sum(axis=-1) + 3.0) / (expected_lum + 3.0)
         grid = group_medians(ratio.astype(np.float32), cell_of[ys, xs], rows * cols, min_size=LIGHT_MIN_PIXELS)
