@@ -76,10 +76,6 @@ def region_classes(plate: np.ndarray) -> np.ndarray:
     return _quantile_bins(grey, BRIGHTNESS_BINS) * TEXTURE_BINS + _quantile_bins(gradient, TEXTURE_BINS)
 
 
-def _robust_sigma(values: np.ndarray) -> float:
-    return float(1.4826 * np.median(np.abs(values))) if values.size else 0.0
-
-
 def _samples(frames: np.ndarray, use: np.ndarray, plate: np.ndarray, gains: np.ndarray, offsets: np.ndarray,
              light: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Background residuals of at most MAX_SAMPLES_PER_FRAME `use` pixels per frame: (N, 3) float32 residuals,
