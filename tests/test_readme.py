@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.readme_tables import readme_rows
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -38,26 +40,12 @@ TRIPOD_TABLE_COLUMNS = {"object_iou": "object IoU", "shadow_recall": "shadow rec
                         "bg_remove": "bg remove"}
 
 
-def _tripod_table_row(level: str) -> dict[str, str]:
-    """The row of `level` in the README's tripod degradation table (perf/tripod.py's output): header -> cell."""
-    lines = (REPO / "README.md").read_text().splitlines()
-    header_at = next(i for i, line in enumerate(lines) if line.startswith("| level | plate MAE |"))
-    header = [c.strip() for c in lines[header_at].strip("|").split("|")]
-    for line in lines[header_at + 2:]:
-        if not line.startswith("|"):
-            break
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if cells[0] == level:
-            return dict(zip(header, cells, strict=True))
-    raise AssertionError(f"no {level!r} row in the README's tripod table")
-
-
 def test_the_readme_tripod_goal_line_matches_its_table() -> None:
     """The README states the middle level's goals as perf/tripod.py checks them on the table's middle row."""
     spec = importlib.util.spec_from_file_location("perf_tripod", REPO / "perf" / "tripod.py")
     perf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(perf)
-    row = _tripod_table_row("middle")
+    row = readme_rows("Tripod masks on degraded footage with known ground truth")["middle"]
     figures = {k: float(row[c].rstrip("%")) / (100 if row[c].endswith("%") else 1)
                for k, c in TRIPOD_TABLE_COLUMNS.items()}
     readme = " ".join((REPO / "README.md").read_text().split())
