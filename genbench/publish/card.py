@@ -24,6 +24,7 @@ from genbench import contract
 from genbench.frames import read_video
 from genbench.preview import strip
 from genbench.publish.features import FEATURES
+from genbench.samples import effect_tolerance
 from genbench.scene import scene_dir
 from genbench.trimask import trimask as derive_trimask
 
@@ -127,7 +128,7 @@ TRIPOD_BAR = ("max_noise", "min_stability", "max_unattached", "max_unclean", "mi
 
 
 def _quality_value(quality: dict, key: str) -> float | None:
-    value = quality.get(contract.QUALITY_PARAMS, {}).get(key) if key == contract.EFFECT_TOLERANCE else quality.get(key)
+    value = effect_tolerance(quality) if key == contract.EFFECT_TOLERANCE else quality.get(key)
     return float(value) if isinstance(value, (int, float)) else None
 
 
