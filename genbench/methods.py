@@ -95,6 +95,7 @@ for _name, _target in {
     "median": "genbench.baselines.median:TemporalMedian",
     "flow-propagation": "genbench.baselines.flow_propagation:FlowPropagation",
     "mask-alpha": "genbench.baselines.mask_alpha:MaskAlpha",
+    "flow-omnimatte": "genbench.baselines.flow_omnimatte:FlowOmnimatte",
     "omnimatte": "genbench.models.omnimatte.method:Omnimatte",
     "external": "genbench.baselines.external:External",
     "casper": "genbench.models.casper.method:Casper",
