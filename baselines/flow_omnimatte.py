@@ -221,7 +221,11 @@ def assign_pieces(effect: np.ndarray, masks: dict[int, np.ndarray], flows: np.nd
 
 
 class FlowOmnimatte(LayeringMethod):
-    """Omnimatte-style layers driven by motion (Lu et al. 2021), with OpenCV's DIS flow and ECC homographies."""
+    """Omnimatte-style layers driven by motion (Lu et al. 2021), with OpenCV's DIS flow and ECC homographies.
+
+    Known failures: a shadow that lies beyond `reach` of its object or moves unlike it stays in the
+    background; a static object's shadow is only found where some frame shows the floor without it.
+    """
 
     def __init__(self, config: FlowOmnimatteConfig | None = None) -> None:
         self.config = config or FlowOmnimatteConfig()

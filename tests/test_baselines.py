@@ -27,7 +27,8 @@ from genbench.scene import read_scene
 from genbench.trimask import trimask
 
 REMOVAL = ("identity", "cv2-inpaint", "median", "flow-propagation")
-BUILT_IN = (*REMOVAL, "mask-alpha", "external")
+LAYERING = ("mask-alpha", "flow-omnimatte")
+BUILT_IN = (*REMOVAL, *LAYERING, "external")
 
 
 @dataclass
@@ -350,7 +351,7 @@ def test_registry_lists_the_built_in_methods() -> None:
     assert set(BUILT_IN) <= set(METHODS.names())
     for name in BUILT_IN:
         cls = METHODS.get(name)
-        assert issubclass(cls, LayeringMethod if name == "mask-alpha" else RemovalMethod)
+        assert issubclass(cls, LayeringMethod if name in LAYERING else RemovalMethod)
         assert cls.__doc__ and "fail" in cls.__doc__.lower(), f"{name}: docstring must name its known failure"
 
 
