@@ -38,6 +38,7 @@ def settings_from_args(args: argparse.Namespace) -> RenderSettings:
 
 
 def run(args: argparse.Namespace) -> int:
+    from genbench.contact_sheet import write_contact_sheet
     from genbench.generators.kubric.make import GENERATOR, RenderOptions, SceneMaker
     from genbench.generators.kubric.preview import write_missing_previews
 
@@ -63,11 +64,14 @@ def run(args: argparse.Namespace) -> int:
         summary = run_generation(out, name=name, generator=GENERATOR, settings=settings.to_dict(), count=args.scenes,
                                  make_scene=maker, scene_id_of=maker.scene_id, workers=args.workers)
     write_missing_previews(out)
+    sheet = write_contact_sheet(out)
     rate = len(summary.written) / summary.seconds * 3600 if summary.written and summary.seconds > 0 else 0.0
     print(f"{out}: {len(summary.written)} scenes rendered, {len(summary.skipped)} already complete, "
           f"{len(summary.failed)} failed ({summary.seconds:.0f} s, {rate:.0f} scenes/hour); "
           f"settings: preset {settings.preset}, {settings.resolution}x{settings.resolution}, {settings.frames} frames, "
           f"{settings.samples} spp, worlds {','.join(settings.worlds)}, surfaces {','.join(settings.surfaces)}")
+    if sheet is not None:
+        print(f"contact sheet (full | minus | effect kinds | trimask): {sheet}")
     if summary.failed:
         print(f"failed scenes and their errors: {out / 'failures.json'}")
     return 1 if summary.failed else 0
