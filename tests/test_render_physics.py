@@ -18,10 +18,13 @@ from genbench.cli import build_parser
 from genbench.commands.render import settings_from_args
 from genbench.dataset import finalize, read_manifest
 from genbench.errors import GenbenchError
+from genbench.generators.kubric import plan
 from genbench.generators.kubric.counterfactual import departs, world_without
 from genbench.generators.kubric.exact import violations
 from genbench.generators.kubric.make import RenderOptions, make_scene, sample_spec
+from genbench.generators.kubric.region import EffectBounds, project
 from genbench.generators.kubric.settings import RenderSettings, resolve_settings
+from genbench.generators.kubric.spec import camera_path
 from genbench.pixels import max_abs_diff
 from genbench.samples import load_removal
 from genbench.scene import read_scene, write_scene
@@ -99,6 +102,10 @@ def test_a_physics_counterfactual_moves_a_struck_object_and_leaves_a_static_one_
     samples = {s.remove: s for s in physics.meta.samples}
     assert samples[(1,)].affected == (2,) and samples[(2,)].affected == (1,) and samples[(3,)].affected == ()
     assert physics.meta.changed == [1, 2] and all(not s.affected for s in visual.meta.samples)
+    paths = {inst.id: inst.extra for inst in physics.meta.instances}  # what minus_k rendered, in meta.json
+    assert sorted(paths[2]["without"]) == ["1"] and sorted(paths[1]["without"]) == ["2"] and "without" not in paths[3]
+    rest = np.asarray(paths[2]["without"]["1"]["positions"])
+    assert (rest == rest[0]).all() and np.linalg.norm(np.asarray(paths[2]["positions"])[-1] - rest[-1]) > 0.2
     visible, full = physics.visible, physics.rgb[contract.FULL]
     # where 2 was struck to: gone from minus_1 under physics, still there under visual
     struck_to = (visible[-1] == 2) & (visible[0] != 2) & ~dilate(visible[-1] == 1, 2)
@@ -129,6 +136,42 @@ def test_a_physics_counterfactual_moves_a_struck_object_and_leaves_a_static_one_
         own = (physics.amodal[k] > 0) | (visible == k) | (physics.changed[k] > 0 if k in physics.changed else False)
         share = violations(full, physics.rgb[contract.minus_video(k)], physics.layers[k][..., 3], own)
         assert share == pytest.approx(quality["violations"], abs=1e-6) and share < 0.002, f"object {k}: {share:.2%}"
+
+
+def test_minus_windows_grow_over_what_moves_differently_in_both_worlds() -> None:
+    spec = _spec(5.0)
+    camera = camera_path(spec["camera"], 2, 12.0)
+    bounds = EffectBounds(spec, {k: (np.full(3, -0.25), np.full(3, 0.25)) for k in (1, 2, 3)})
+    still = np.array([1.0, 0.0, 0.0, 0.0])
+    at = {1: [-1.1, 0.0, 0.25], 2: [0.0, 0.0, 0.25], 3: [1.9, 0.6, 0.25]}
+    full = {k: (np.array([p, p]), np.array([still, still])) for k, p in at.items()}
+    away = np.array([[0.0, 0.0, 0.25], [-1.6, -1.8, 0.25]])  # without 1, object 2 is elsewhere at frame 1
+    world = {2: (away, full[2][1]), 3: full[3]}
+    variants = plan.scene_variants([1, 2, 3], [1])
+    kw = {"focal_mm": spec["camera"]["focal_length"], "sensor_mm": spec["camera"]["sensor_width"], "size": 64,
+          "margin": 2}
+    visual = plan.variant_windows(variants, bounds, camera, full, **kw)
+    physics = plan.variant_windows(variants, bounds, camera, full, worlds={"minus_1": world}, **kw)
+    x, y = project(away[1:], camera[0][1], camera[1][1], kw["focal_mm"], kw["sensor_mm"], 64)[0].astype(int)
+
+    def covers(rects: list | None) -> bool:
+        return rects is None or any(r.y0 <= y < r.y1 and r.x0 <= x < r.x1 for r in rects)
+
+    assert physics[("minus_1", 0)] == visual[("minus_1", 0)]  # nothing moved differently yet
+    assert not covers(visual[("minus_1", 1)]) and covers(physics[("minus_1", 1)])
+    assert physics[("solo_1", 1)] == visual[("solo_1", 1)] and physics[("bg", 1)] == visual[("bg", 1)]
+
+
+def test_cropped_physics_renders_equal_whole_frames(struck: tuple) -> None:
+    """minus_k with a world of its own, rendered in windows (index pass included): same bytes as whole frames."""
+    physics, _ = struck
+    whole = make_scene(PHYSICS, 0, RenderOptions(threads=2, crop=False), spec=_spec(5.0))
+    assert physics.meta.render["rendered_frames"] < whole.meta.render["rendered_frames"]
+    for name in whole.rgb:
+        np.testing.assert_array_equal(physics.rgb[name], whole.rgb[name], err_msg=name)
+    for k in whole.changed:
+        np.testing.assert_array_equal(physics.changed[k], whole.changed[k], err_msg=str(k))
+    assert physics.trimasks.keys() == whole.trimasks.keys()
 
 
 def test_physics_samples_validate_and_load_their_stored_trimask(struck: tuple, tmp_path: Path) -> None:

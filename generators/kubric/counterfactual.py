@@ -17,14 +17,14 @@ trimask marks it uncertain: a removal method is not asked to invent the one righ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from genbench import contract
 from genbench.generators.kubric.plan import Poses, moved
-from genbench.records import SampleSpec, TrimaskSpec
+from genbench.records import Instance, SampleSpec, TrimaskSpec
 from genbench.trimask import dilate, mark_uncertain, trimask
 
 AFFECTED_METRES = 1e-3  # a pose this far from the full simulation's has moved differently
@@ -112,6 +112,17 @@ def physics_samples(samples: list[SampleSpec], worlds: dict[int, World]) -> list
             continue
         out.append(SampleSpec(remove=s.remove, trimask=TrimaskSpec(s.trimask.dilation, s.trimask.band, stored=True),
                               affected=world.affected))
+    return out
+
+
+def physics_paths(instances: list[Instance], worlds: dict[int, World]) -> list[Instance]:
+    """The instances, each affected one with its path in every minus_k that renders it elsewhere:
+    ``without: {"<k>": {"positions": (T, 3), "quaternions": (T, 4)}}`` beside its full path."""
+    out = []
+    for inst in instances:
+        paths = {str(k): {"positions": w.poses[inst.id][0].tolist(), "quaternions": w.poses[inst.id][1].tolist()}
+                 for k, w in sorted(worlds.items()) if inst.id in w.affected}
+        out.append(replace(inst, extra={**inst.extra, "without": paths}) if paths else inst)
     return out
 
 

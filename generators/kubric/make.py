@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 
 from genbench import contract
-from genbench.generators.kubric.counterfactual import changed_region, physics_samples, physics_trimasks, physics_worlds
+from genbench.generators.kubric.counterfactual import (
+    changed_region,
+    physics_paths,
+    physics_samples,
+    physics_trimasks,
+    physics_worlds,
+)
 from genbench.generators.kubric.exact import ExactParams, effect_mask, make_exact
 from genbench.generators.kubric.plan import RenderJob, plan_renders, scene_variants, variant_windows
 from genbench.generators.kubric.region import ADAPTIVE_MARGIN, EffectBounds
@@ -258,6 +264,7 @@ def make_scene(settings: RenderSettings, index: int, options: RenderOptions | No
     meta = _meta(settings, index, spec, trajectories, camera, visible, device, options, renders, timings,
                  exact.quality)
     meta.samples, meta.changed = physics_samples(meta.samples, worlds), sorted(changed)
+    meta.instances = physics_paths(meta.instances, worlds)
     return Scene(meta=meta, rgb=exact.rgb, visible=visible, layers=exact.layers,
                  amodal={k: np.where(amodal[k], 255, 0).astype(np.uint8) for k in targets},
                  trimasks=physics_trimasks(meta.scene_id, meta.samples, visible, changed),
