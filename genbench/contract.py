@@ -14,6 +14,8 @@ A dataset is a folder::
         masks/amodal/<k>/00000.png    uint8 0/255: where object k is, occluded or not
         masks/effects/<k>/<kind>/...  optional uint8 0/255: where object k's effect of one kind is
                                       (shadow, reflection, ...), measured by the generator
+        masks/changed/<k>/00000.png   optional uint8 0/255: where removing k changes how other objects
+                                      move (physics counterfactual); uncertain in k's trimask
         trimask/<sample>/00000.png    optional stored trimask (0/128/255); otherwise derived
 
 Object ids start at 1, so an id is both the folder suffix and the value in `masks/visible`
@@ -39,6 +41,7 @@ MASKS_DIR = "masks"
 VISIBLE_DIR = "visible"
 AMODAL_DIR = "amodal"
 EFFECTS_DIR = "effects"
+CHANGED_DIR = "changed"
 EFFECT_KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # e.g. shadow, reflection, refraction, light
 TRIMASK_DIR = "trimask"
 

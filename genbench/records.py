@@ -48,19 +48,27 @@ class TrimaskSpec:
 
 @dataclass(frozen=True)
 class SampleSpec:
-    """A removal task in a scene: which objects to remove and how the trimask is made."""
+    """A removal task in a scene: which objects to remove and how the trimask is made.
+
+    affected: objects that move differently once `remove` is gone (a physics counterfactual: what the
+        removed object pushed or hit); their changed region is under masks/changed/<k>/. Written only
+        when there are any.
+    """
 
     remove: tuple[int, ...]
     trimask: TrimaskSpec = TrimaskSpec()
+    affected: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"remove": list(self.remove), "trimask": dataclasses.asdict(self.trimask)}
+        optional = {"affected": list(self.affected)} if self.affected else {}
+        return {"remove": list(self.remove), "trimask": dataclasses.asdict(self.trimask), **optional}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SampleSpec:
         return cls(
             remove=tuple(int(k) for k in _require(data, "remove", "sample")),
             trimask=TrimaskSpec(**data.get("trimask", {})),
+            affected=tuple(int(k) for k in data.get("affected", [])),
         )
 
 
@@ -101,6 +109,8 @@ class SceneMeta:
     videos: names of the RGB videos written under rgb/ (`full`, `bg`, `minus_<k>`, `solo_<k>`).
     layers / amodal: object ids that have a ground-truth layer / an amodal mask.
     effects: object id -> the effect kinds that have a mask under masks/effects/<k>/<kind>/ (optional).
+    changed: object ids k with a changed-region mask under masks/changed/<k>/: where removing k changes
+        how other objects move (a physics counterfactual; optional).
     """
 
     scene_id: str
@@ -117,6 +127,7 @@ class SceneMeta:
     layers: list[int] = field(default_factory=list)
     amodal: list[int] = field(default_factory=list)
     effects: dict[int, list[str]] = field(default_factory=dict)
+    changed: list[int] = field(default_factory=list)
     samples: list[SampleSpec] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)  # the run's settings, the same for every scene
     spec: dict[str, Any] = field(default_factory=dict)  # this scene's sampled description
@@ -137,7 +148,10 @@ class SceneMeta:
         return tuple(sorted({kind for k in remove for kind in self.effects.get(k, [])}))
 
     def to_dict(self) -> dict[str, Any]:
-        optional = {"effects": {str(k): list(v) for k, v in sorted(self.effects.items())}} if self.effects else {}
+        optional: dict[str, Any] = {"effects": {str(k): list(v) for k, v in sorted(self.effects.items())}
+                                    } if self.effects else {}
+        if self.changed:
+            optional["changed"] = list(self.changed)
         return {
             **optional,
             "schema_version": self.schema_version,
@@ -195,6 +209,7 @@ class SceneMeta:
             layers=[int(k) for k in data.get("layers", [])],
             amodal=[int(k) for k in data.get("amodal", [])],
             effects={int(k): [str(kind) for kind in v] for k, v in data.get("effects", {}).items()},
+            changed=[int(k) for k in data.get("changed", [])],
             samples=[SampleSpec.from_dict(s) for s in data.get("samples", [])],
             settings=dict(data.get("settings", {})),
             spec=dict(data.get("spec", {})),

@@ -34,6 +34,7 @@ class Scene:
     amodal: object id -> (T, H, W) uint8, 255 where the object is (occluded or not), else 0.
     trimasks: sample id -> (T, H, W) uint8 in {0, 128, 255}, only for stored trimasks.
     effects: object id -> effect kind -> (T, H, W) uint8, 255 where that effect of the object is, else 0.
+    changed: object id k -> (T, H, W) uint8, 255 where removing k changes how other objects move, else 0.
     """
 
     meta: SceneMeta
@@ -43,6 +44,7 @@ class Scene:
     amodal: dict[int, np.ndarray] = field(default_factory=dict)
     trimasks: dict[str, np.ndarray] = field(default_factory=dict)
     effects: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    changed: dict[int, np.ndarray] = field(default_factory=dict)
 
     def check(self) -> None:
         """Raise DatasetError if arrays disagree with each other or with the metadata."""
@@ -55,11 +57,14 @@ class Scene:
             raise DatasetError(f"{where}: layers/amodal keys disagree with meta.json")
         if {k: sorted(v) for k, v in self.effects.items()} != {k: sorted(v) for k, v in m.effects.items()}:
             raise DatasetError(f"{where}: effect masks disagree with meta.json effects {m.effects}")
+        if sorted(self.changed) != sorted(m.changed):
+            raise DatasetError(f"{where}: changed-region masks {sorted(self.changed)} != meta.changed {m.changed}")
         arrays: list[tuple[str, np.ndarray, tuple[int, ...]]] = [("masks/visible", self.visible, want)]
         arrays += [(f"rgb/{k}", v, (*want, 3)) for k, v in self.rgb.items()]
         arrays += [(f"layers/{k}", v, (*want, 4)) for k, v in self.layers.items()]
         arrays += [(f"masks/amodal/{k}", v, want) for k, v in self.amodal.items()]
         arrays += [(f"trimask/{k}", v, want) for k, v in self.trimasks.items()]
+        arrays += [(f"masks/changed/{k}", v, want) for k, v in self.changed.items()]
         arrays += [(f"masks/effects/{k}/{kind}", v, want) for k, kinds in self.effects.items()
                    for kind, v in kinds.items()]
         for name, arr, shape in arrays:
@@ -133,6 +138,8 @@ def _write_contents(folder: Path, scene: Scene) -> None:
     for k, kinds in scene.effects.items():
         for kind, mask in kinds.items():
             write_video(folder / contract.MASKS_DIR / contract.EFFECTS_DIR / str(k) / kind, mask)
+    for k, mask in scene.changed.items():
+        write_video(folder / contract.MASKS_DIR / contract.CHANGED_DIR / str(k), mask)
     write_json(folder / contract.META_FILE, scene.meta.to_dict())
     if scene.meta.run:
         write_json(folder / contract.RUN_FILE, scene.meta.run)
@@ -182,4 +189,5 @@ def read_scene(root: Path, scene_id: str) -> Scene:
         trimasks={p.name: read_video(p) for p in sorted(trimask_dir.iterdir())} if trimask_dir.is_dir() else {},
         effects={k: {kind: read_video(masks / contract.EFFECTS_DIR / str(k) / kind) for kind in kinds}
                  for k, kinds in meta.effects.items()},
+        changed={k: read_video(masks / contract.CHANGED_DIR / str(k)) for k in meta.changed},
     )

@@ -68,3 +68,10 @@ def trimask(visible: np.ndarray, remove: Iterable[int], spec: TrimaskSpec | None
         out[band] = TRIMASK_UNCERTAIN
     out[remove_region] = TRIMASK_REMOVE
     return out
+
+
+def mark_uncertain(tri: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """`tri` with `region` (bool, same shape) uncertain (128), its remove pixels (0) left as they are."""
+    out = tri.copy()
+    out[region & (tri != TRIMASK_REMOVE)] = TRIMASK_UNCERTAIN
+    return out

@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from genbench import contract
 from genbench.dataset import read_info, read_manifest, samples_of
 from genbench.errors import DatasetError
-from genbench.records import Sample, SceneMeta
+from genbench.records import Sample, SampleSpec, SceneMeta
 from genbench.scene import list_scene_ids, read_json, scenes_dir
 
 
@@ -154,6 +154,7 @@ def check_scene(root: Path, scene_id: str) -> tuple[list[Problem], int]:
             if not contract.EFFECT_KIND_PATTERN.match(kind):
                 add(contract.META_FILE, f"effects: kind {kind!r} of object {k} is not a plain lower-case name")
             videos.append((f"{contract.MASKS_DIR}/{contract.EFFECTS_DIR}/{k}/{kind}", _AMODAL))
+    videos += [(f"{contract.MASKS_DIR}/{contract.CHANGED_DIR}/{k}", _AMODAL) for k in meta.changed]
     stored = sorted(_subfolders(folder / contract.TRIMASK_DIR))
     videos += [(f"{contract.TRIMASK_DIR}/{s}", _TRIMASK) for s in stored]
 
@@ -164,14 +165,16 @@ def check_scene(root: Path, scene_id: str) -> tuple[list[Problem], int]:
          f"{contract.MASKS_DIR}/{contract.AMODAL_DIR}"),
         ([str(k) for k in meta.effects], _subfolders(folder / contract.MASKS_DIR / contract.EFFECTS_DIR),
          f"{contract.MASKS_DIR}/{contract.EFFECTS_DIR}"),
+        ([str(k) for k in meta.changed], _subfolders(folder / contract.MASKS_DIR / contract.CHANGED_DIR),
+         f"{contract.MASKS_DIR}/{contract.CHANGED_DIR}"),
         *(([kind for kind in kinds], _subfolders(folder / contract.MASKS_DIR / contract.EFFECTS_DIR / str(k)),
            f"{contract.MASKS_DIR}/{contract.EFFECTS_DIR}/{k}") for k, kinds in meta.effects.items()),
     ):
         for name in sorted(on_disk - set(listed)):
             add(f"{what}/{name}", "folder not listed in meta.json")
-    for k in [*meta.layers, *meta.amodal]:
+    for k in [*meta.layers, *meta.amodal, *meta.changed]:
         if k not in ids:
-            add(contract.META_FILE, f"layer/amodal id {k} is not an instance id")
+            add(contract.META_FILE, f"layer/amodal/changed id {k} is not an instance id")
 
     frames = 0
     for path, kind in videos:
@@ -189,12 +192,31 @@ def check_scene(root: Path, scene_id: str) -> tuple[list[Problem], int]:
         sample_ids.add(sample.sample_id)
         if sample.target not in meta.videos:
             add(contract.META_FILE, f"sample {sample.sample_id}: target video {sample.target!r} not written")
+        if spec.affected:
+            problems += _check_affected(rel, meta, spec, sample.sample_id)
         if spec.trimask.stored and sample.sample_id not in stored:
             add(f"{contract.TRIMASK_DIR}/{sample.sample_id}", "stored trimask declared in meta.json is missing")
     for name in stored:
         if name not in sample_ids:
             add(f"{contract.TRIMASK_DIR}/{name}", "trimask of no sample in meta.json")
     return problems, frames
+
+
+def _check_affected(rel: str, meta: SceneMeta, spec: SampleSpec, sample_id: str) -> list[Problem]:
+    """A sample whose removal changes how other objects move: those objects exist and stay, the removed
+    object has a changed-region mask, and the trimask (uncertain there) is stored."""
+    where = f"{rel}/{contract.META_FILE}"
+    out = []
+    strangers = sorted(set(spec.affected) - set(meta.object_ids) | set(spec.affected) & set(spec.remove))
+    if strangers:
+        out.append(Problem(where, f"sample {sample_id}: affected objects {strangers} are not kept instances"))
+    if len(spec.remove) != 1 or spec.remove[0] not in meta.changed:
+        out.append(Problem(where, f"sample {sample_id}: affected objects need the removed object's changed-region "
+                                  f"mask under {contract.MASKS_DIR}/{contract.CHANGED_DIR}/"))
+    if not spec.trimask.stored:
+        out.append(Problem(where, f"sample {sample_id}: affected objects need a stored trimask (uncertain where "
+                                  "they move differently)"))
+    return out
 
 
 def _readable_metas(root: Path, scene_ids: list[str]) -> dict[str, SceneMeta]:

@@ -37,6 +37,8 @@ def _render(p: argparse.ArgumentParser) -> None:
                    "(default from preset: all four; plain,pattern is the v1 benchmark's)")
     p.add_argument("--hdri", help="folder of .exr/.hdr HDRIs added to the eight bundled with Blender")
     p.add_argument("--textures", help="folder of texture images added to scikit-image's bundled ones")
+    p.add_argument("--counterfactual", choices=["visual", "physics"], help="what minus_<k> shows: visual (default) "
+                   "leaves k out of the render only; physics re-simulates without k, so what k hit moves differently")
     _parallel(p)
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto", help="Cycles device")
 

@@ -20,7 +20,8 @@ def settings_from_args(args: argparse.Namespace) -> RenderSettings:
     from genbench.generators.kubric.settings import SURFACES, WORLDS, parse_kinds, resolve_settings
 
     overrides: dict[str, Any] = {"seed": args.seed, "resolution": args.resolution, "frames": args.frames,
-                                 "samples": args.samples, "targets": args.targets}
+                                 "samples": args.samples, "targets": args.targets,
+                                 "counterfactual": args.counterfactual}
     if args.assets:
         folder = Path(args.assets).expanduser().resolve()
         overrides.update(assets=str(folder), assets_digest=assets_digest(folder, list_assets(folder)))

@@ -122,16 +122,20 @@ class ExactResult:
 
 def make_exact(raw: dict[str, np.ndarray], visible: np.ndarray, amodal: dict[int, np.ndarray],
                targets: list[int], params: ExactParams, *,
-               rendered: dict[str, np.ndarray] | None = None) -> ExactResult:
+               rendered: dict[str, np.ndarray] | None = None,
+               changed: dict[int, np.ndarray] | None = None) -> ExactResult:
     """Exact videos and layers from raw renders.
 
     raw: video name -> (T, H, W, 3) uint8 renders (`full`, `bg`, `minus_k`, `solo_k` for k in targets).
     visible: (T, H, W) uint8 ids of `full`; amodal: k -> (T, H, W) bool, k's pixels in solo_k.
     rendered: video name -> (T, H, W) bool, the pixels actually rendered (crop windows; missing: all).
         The noise floor is measured over rendered pixels only: the others were copied from the reference.
+    changed: k -> (T, H, W) bool, where removing k changes how other objects move (a physics
+        counterfactual): minus_k takes its render there too, and it is no violation.
     """
     full, bg_raw = raw[contract.FULL], raw[contract.BG]
     rendered = rendered or {}
+    changed = changed or {}
 
     def where(name: str, outside: np.ndarray) -> np.ndarray:
         return outside & rendered[name] if name in rendered else outside
@@ -149,7 +153,9 @@ def make_exact(raw: dict[str, np.ndarray], visible: np.ndarray, amodal: dict[int
         minus_raw, solo_raw = raw[contract.minus_video(k)], raw[contract.solo_video(k)]
         own = amodal[k] | (visible == k)
         effect = effect_mask(full, minus_raw, params)
-        w_minus = feather_weight(dilate(effect | own, params.dilation), params.feather)
+        moved = changed.get(k)
+        region = dilate(effect | own, params.dilation)
+        w_minus = feather_weight(region if moved is None else region | moved, params.feather)
         minus = blend(minus_raw, full, w_minus)
         w_solo = feather_weight(dilate(effect_mask(solo_raw, bg_raw, params) | amodal[k], params.dilation),
                                 params.feather)
@@ -163,6 +169,9 @@ def make_exact(raw: dict[str, np.ndarray], visible: np.ndarray, amodal: dict[int
             "effect_fraction": round(float(np.mean(shadow)), 6),
             "visible_fraction": round(float(np.mean(visible == k)), 6),
             "layer_recompose_psnr": recorded_psnr(over(layer, bg), solo),
-            "violations": round(violations(full, minus, layer[..., 3], own, dilation=params.dilation), 6),
+            "violations": round(violations(full, minus, layer[..., 3], own if moved is None else own | moved,
+                                           dilation=params.dilation), 6),
         }
+        if moved is not None:
+            quality["objects"][str(k)]["changed_fraction"] = round(float(np.mean(moved)), 6)
     return ExactResult(rgb=rgb, layers=layers, quality=quality)

@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 
 from genbench import contract
-from genbench.generators.kubric.exact import ExactParams, make_exact
+from genbench.generators.kubric.counterfactual import (
+    changed_region,
+    physics_paths,
+    physics_samples,
+    physics_trimasks,
+    physics_worlds,
+)
+from genbench.generators.kubric.exact import ExactParams, effect_mask, make_exact
 from genbench.generators.kubric.plan import RenderJob, plan_renders, scene_variants, variant_windows
 from genbench.generators.kubric.region import ADAPTIVE_MARGIN, EffectBounds
 from genbench.generators.kubric.settings import RenderSettings
@@ -87,10 +94,12 @@ class Renders:
 
 
 def _run_jobs(blender: Any, jobs: list[RenderJob], camera: tuple[np.ndarray, np.ndarray],
-              poses: dict[int, tuple[np.ndarray, np.ndarray]], out: Renders) -> None:
+              scene_poses: dict[int, tuple[np.ndarray, np.ndarray]], out: Renders,
+              worlds: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]] | None = None) -> None:
     size = blender.settings.resolution
     for job in jobs:
         t = job.frame
+        poses = scene_poses if job.world is None else (worlds or {})[job.world]
         covered = np.zeros((size, size), bool)
         for rect in [] if job.windows is None else job.windows:
             covered[rect.y0:rect.y1, rect.x0:rect.x1] = True
@@ -136,12 +145,19 @@ def _fill_outside(jobs: list[RenderJob], out: Renders) -> None:
 
 def render_variants(blender: Any, spec: dict[str, Any], settings: RenderSettings, camera: tuple[np.ndarray, np.ndarray],
                     poses: dict[int, tuple[np.ndarray, np.ndarray]], options: RenderOptions,
-                    assets_root: Path | None) -> Renders:
-    """Render every variant of the scene with `blender` (a built BlenderScene)."""
+                    assets_root: Path | None, worlds: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]] | None = None
+                    ) -> Renders:
+    """Render every variant of the scene with `blender` (a built BlenderScene).
+
+    worlds: variant name -> the poses it renders instead of `poses` (minus_k of a physics counterfactual
+    where k changes how others move; such a variant gets an index pass too).
+    """
     from genbench.generators.kubric.blender import BlenderScene
 
     ids = [o["id"] for o in spec["objects"]]
-    variants = scene_variants(ids, spec["targets"])
+    worlds = worlds or {}
+    variants = scene_variants(ids, spec["targets"],
+                              frozenset(k for k in spec["targets"] if contract.minus_video(k) in worlds))
     t, size = settings.frames, settings.resolution
     out = Renders(rgb={v.name: np.zeros((t, size, size, 3), np.uint8) for v in variants},
                   index={v.name: np.zeros((t, size, size), np.uint8) for v in variants if v.index})
@@ -152,9 +168,10 @@ def render_variants(blender: Any, spec: dict[str, Any], settings: RenderSettings
             margin = settings.effect_blur // 2 + settings.mask_dilation + settings.feather + 1
             margin += ADAPTIVE_MARGIN if settings.adaptive_threshold > 0 else 0
             windows = variant_windows(variants, bounds, camera, poses, focal_mm=spec["camera"]["focal_length"],
-                                      sensor_mm=spec["camera"]["sensor_width"], size=size, margin=margin)
-        jobs = plan_renders(variants, camera, poses, dedupe=True, windows=windows, size=size)
-        _run_jobs(blender, jobs, camera, poses, out)
+                                      sensor_mm=spec["camera"]["sensor_width"], size=size, margin=margin,
+                                      worlds=worlds)
+        jobs = plan_renders(variants, camera, poses, dedupe=True, windows=windows, size=size, worlds=worlds)
+        _run_jobs(blender, jobs, camera, poses, out, worlds)
         _fill_outside(jobs, out)
         return out
     for i, variant in enumerate(variants):  # the reference: rebuild the scene from scratch for every variant
@@ -164,7 +181,8 @@ def render_variants(blender: Any, spec: dict[str, Any], settings: RenderSettings
             blender = BlenderScene(spec, settings, assets_root=assets_root, device=options.device,
                                    threads=options.threads, persistent=False)
             out.build_seconds += time.perf_counter() - start
-        _run_jobs(blender, plan_renders([variant], camera, poses, dedupe=False), camera, poses, out)
+        _run_jobs(blender, plan_renders([variant], camera, poses, dedupe=False, worlds=worlds), camera, poses, out,
+                  worlds)
     blender.close()
     return out
 
@@ -218,11 +236,14 @@ def make_scene(settings: RenderSettings, index: int, options: RenderOptions | No
         tr.positions, tr.quaternions = _round(tr.positions), _round(tr.quaternions)
     cam_positions, cam_quaternions = camera_path(spec["camera"], settings.frames, settings.fps)
     camera = (_round(cam_positions), _round(cam_quaternions))
-    lap("simulate")
     poses = {k: (tr.positions, tr.quaternions) for k, tr in trajectories.items()}
+    worlds = (physics_worlds(spec, blender.vertices, poses, frames=settings.frames, fps=settings.fps,
+                             decimals=POSE_DECIMALS) if settings.counterfactual == "physics" else {})
+    lap("simulate")
     device = blender.device
     try:
-        renders = render_variants(blender, spec, settings, camera, poses, options, assets_root)
+        renders = render_variants(blender, spec, settings, camera, poses, options, assets_root,
+                                  {contract.minus_video(k): w.poses for k, w in worlds.items() if w.affected})
     finally:
         blender.close()
     lap("render")
@@ -233,14 +254,21 @@ def make_scene(settings: RenderSettings, index: int, options: RenderOptions | No
     visible = renders.index[contract.FULL]
     amodal = {k: renders.index[contract.solo_video(k)] == k for k in targets}
     params = ExactParams(settings.effect_tolerance, settings.effect_blur, settings.mask_dilation, settings.feather)
-    exact = make_exact(renders.rgb, visible, amodal, targets, params, rendered=renders.rendered)
+    changed = {k: changed_region(w, poses, visible, renders.index[contract.minus_video(k)],
+                                 effect_mask(renders.rgb[contract.FULL], renders.rgb[contract.minus_video(k)], params),
+                                 params.dilation) for k, w in worlds.items() if w.affected}
+    exact = make_exact(renders.rgb, visible, amodal, targets, params, rendered=renders.rendered, changed=changed)
     lap("exact")
     timings["total"] = round(time.perf_counter() - start, 4)
 
     meta = _meta(settings, index, spec, trajectories, camera, visible, device, options, renders, timings,
                  exact.quality)
+    meta.samples, meta.changed = physics_samples(meta.samples, worlds), sorted(changed)
+    meta.instances = physics_paths(meta.instances, worlds)
     return Scene(meta=meta, rgb=exact.rgb, visible=visible, layers=exact.layers,
-                 amodal={k: np.where(amodal[k], 255, 0).astype(np.uint8) for k in targets})
+                 amodal={k: np.where(amodal[k], 255, 0).astype(np.uint8) for k in targets},
+                 trimasks=physics_trimasks(meta.scene_id, meta.samples, visible, changed),
+                 changed={k: np.where(m, 255, 0).astype(np.uint8) for k, m in changed.items()})
 
 
 def _meta(settings: RenderSettings, index: int, spec: dict[str, Any], trajectories: dict[int, Trajectory],

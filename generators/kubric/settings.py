@@ -21,6 +21,10 @@ V1_SURFACES = ("plain", "pattern")
 V1_LOOKS: dict[str, Any] = {"worlds": V1_WORLDS, "surfaces": V1_SURFACES, "hdri": None, "hdri_digest": None,
                             "textures": None, "textures_digest": None}
 LOOKS: dict[str, Any] = {"worlds": WORLDS, "surfaces": SURFACES}  # what every preset renders
+# What minus_k means: `visual` leaves k out of the render only (the others keep their paths, v1);
+# `physics` re-simulates the scene without k, so what k pushed or hit moves as it would have without it.
+COUNTERFACTUALS = ("visual", "physics")
+V1_PHYSICS: dict[str, Any] = {"counterfactual": "visual"}
 
 
 def _kinds_check(flag: str, kinds: tuple[str, ...], known: tuple[str, ...]) -> tuple[bool, str]:
@@ -60,11 +64,13 @@ class RenderSettings:
         (the v1 two-colour patterns), `procedural` (noise, wood, tile, checker with random scale and
         rotation), `photo` (scikit-image's bundled images plus the files in `textures`).
     hdri / textures: folders of the user's own HDRIs and texture images; *_digest pins their file lists.
+    counterfactual: `COUNTERFACTUALS`; `visual` (every preset's, v1's) or `physics` (minus_k re-simulated
+        without k; see `genbench.generators.kubric.counterfactual`).
 
     The fields after `assets_digest` came after the v1 benchmark. Their defaults (`V1_LOOKS`) reproduce the
     v1 scenes draw for draw, and `to_dict` leaves a field out while it holds that value, so a v1 recipe
     writes the meta.json it always wrote and a meta.json without them reads back as v1. Every preset turns
-    the looks on (`LOOKS`).
+    the looks on (`LOOKS`); `counterfactual` (`V1_PHYSICS`) stays visual unless asked for.
     """
 
     preset: str = "default"
@@ -91,6 +97,7 @@ class RenderSettings:
     hdri_digest: str | None = None
     textures: str | None = None
     textures_digest: str | None = None
+    counterfactual: str = "visual"
 
     def __post_init__(self) -> None:
         checks = [
@@ -106,13 +113,15 @@ class RenderSettings:
             (self.hdri is None or "hdri" in self.worlds, "--hdri adds HDRIs to the hdri world: add hdri to --worlds"),
             (self.textures is None or "photo" in self.surfaces,
              "--textures adds photo textures: add photo to --surfaces"),
+            (self.counterfactual in COUNTERFACTUALS,
+             f"--counterfactual must be one of {', '.join(COUNTERFACTUALS)}, got {self.counterfactual!r}"),
         ]
         require_all(checks)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-native fields; those added after v1 only where they differ from v1 (see the class docstring)."""
         data = dataclass_to_json(self)
-        for name, value in V1_LOOKS.items():
+        for name, value in {**V1_LOOKS, **V1_PHYSICS}.items():
             if getattr(self, name) == value:
                 del data[name]
         return data

@@ -1,7 +1,10 @@
 """Rigid-body motion of a sampled scene with pybullet: spec + meshes -> per-frame trajectories.
 
 Every object is simulated with every other one present (the floor and walls are static);
-a removed object is later left out of the render only, so the others keep these paths.
+under visual counterfactuals a removed object is later left out of the render only, so the
+others keep these paths. A physics counterfactual (`without=k`) builds the same scene (same
+settling, same entries), takes k out of the world at frame 0 and simulates the rest: what k
+pushed or hit then moves as it would have without k.
 Objects marked `static` first settle for `SETTLE_SECONDS` on their own (with rolling
 friction, so a ball or blob comes to rest instead of rolling on) so they start at rest;
 the moving ones then enter with their sampled velocities. Poses that change by less than
@@ -88,10 +91,13 @@ def _snap(positions: np.ndarray, quaternions: np.ndarray) -> None:
             quaternions[t] = quaternions[t - 1]
 
 
-def simulate(spec: dict[str, Any], meshes: dict[int, np.ndarray], *, frames: int, fps: float) -> dict[int, Trajectory]:
+def simulate(spec: dict[str, Any], meshes: dict[int, np.ndarray], *, frames: int, fps: float,
+             without: int | None = None) -> dict[int, Trajectory]:
     """Simulate every object of `spec`; `meshes` maps object id -> its (N, 3) vertices (metres, centred).
 
-    Returns object id -> Trajectory with `frames` entries (frame 0 is the initial state).
+    without: an object id taken out of the world at frame 0 (after the scene is set up as usual), so
+    every other object starts in the state it has in the full simulation.
+    Returns object id -> Trajectory with `frames` entries (frame 0 is the initial state), `without` left out.
     """
     from genbench.generators.kubric.quiet import quiet
 
@@ -100,13 +106,13 @@ def simulate(spec: dict[str, Any], meshes: dict[int, np.ndarray], *, frames: int
 
         client = pb.connect(pb.DIRECT)
     try:
-        return _run(pb, client, spec, meshes, frames, fps)
+        return _run(pb, client, spec, meshes, frames, fps, without)
     finally:
         pb.disconnect(physicsClientId=client)
 
 
 def _run(pb: Any, client: int, spec: dict[str, Any], meshes: dict[int, np.ndarray], frames: int,
-         fps: float) -> dict[int, Trajectory]:
+         fps: float, without: int | None) -> dict[int, Trajectory]:
     kw = {"physicsClientId": client}
     pb.resetSimulation(**kw)
     pb.setGravity(0, 0, -9.81, **kw)
@@ -156,7 +162,11 @@ def _run(pb: Any, client: int, spec: dict[str, Any], meshes: dict[int, np.ndarra
             bodies[obj["id"]] = add(obj)
             pb.resetBaseVelocity(bodies[obj["id"]], obj["velocity"], obj["angular_velocity"], **kw)
 
-    ids = [o["id"] for o in objects]
+    if without is not None:
+        if without not in bodies:
+            raise ValueError(f"object {without} is not in the scene {sorted(bodies)}")
+        pb.removeBody(bodies.pop(without), **kw)
+    ids = [o["id"] for o in objects if o["id"] != without]
     state = {k: np.zeros((frames, 13)) for k in ids}
     substeps = max(1, round(SUBSTEP_HZ / fps))
     for t in range(frames):
