@@ -299,7 +299,8 @@ class Evaluator:
         item = load_removal(self.data, sample, self.settings.max_frames)
         h = hashlib.sha256()
         pred = read_frames(root / sample.sample_id, len(item.frames), h, sample.sample_id)
-        regions = removal_regions(item.frames, item.target, item.trimask, item.tolerance, item.effects)
+        regions = removal_regions(item.frames, item.target, item.trimask, item.tolerance, item.effects,
+                                  item.dynamics)
         # PSNR and SSIM run here, in the reader thread, on the CPU (`FrameScorer.prepare`)
         return sample.sample_id, h.hexdigest(), sample.scene_id, self.scorer.prepare(pred, item.target, regions)
 

@@ -8,11 +8,16 @@
   the removed objects' shadows, reflections and bounce light. A method that leaves the shadow
   behind fails here while looking fine on ``full``.
 - ``preserve``: the rest (neither object nor effect): pixels whose right answer is the input.
+- ``dynamics``: only where a sample records it (a physics counterfactual: ``masks/changed/<k>/``):
+  the pixels of other objects that move differently once the removed objects are gone (what
+  they pushed or hit) and their shadows. The ground truth there is one plausible alternative
+  motion, so those pixels are scored apart and left out of ``effect`` and ``preserve`` (and of the
+  headline); the stored trimask marks them uncertain (128).
 - ``effect:<kind>``: where a scene records per-kind effect masks (``masks/effects/<k>/<kind>/``),
   the effect region's pixels that the removed objects' masks of that kind cover (shadow,
   reflection, ...). Kinds may overlap; each is scored as a region of its own.
 
-object, effect and preserve partition the frame. A region empty in a frame scores NaN there.
+object, effect, preserve (and dynamics) partition the frame. A region empty in a frame scores NaN there.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 from genbench.contract import DEFAULT_EFFECT_TOLERANCE, TRIMASK_REMOVE
 from genbench.pixels import differs
 
-REGIONS = ("full", "object", "effect", "preserve")
+REGIONS = ("full", "object", "effect", "preserve", "dynamics")
 KIND_PREFIX = "effect:"
 
 
@@ -36,11 +41,15 @@ def ordered(names: set[str] | list[str]) -> list[str]:
 
 
 def split_regions(object_mask: np.ndarray, changed: np.ndarray,
-                  kinds: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-    """object / effect / preserve (and effect:<kind>) from the object mask, the changed pixels and the
-    per-kind effect masks, all (T, H, W) bool."""
-    effect = changed & ~object_mask
-    out = {"object": object_mask, "effect": effect, "preserve": ~object_mask & ~effect}
+                  kinds: dict[str, np.ndarray] | None = None,
+                  dynamics: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """object / effect / preserve (and effect:<kind>, and dynamics when given) from the object mask, the
+    changed pixels, the per-kind effect masks and the changed-dynamics region, all (T, H, W) bool."""
+    apart = np.zeros_like(object_mask) if dynamics is None else dynamics & ~object_mask
+    effect = changed & ~object_mask & ~apart
+    out = {"object": object_mask, "effect": effect, "preserve": ~object_mask & ~effect & ~apart}
+    if dynamics is not None:
+        out["dynamics"] = apart
     for kind, mask in sorted((kinds or {}).items()):
         out[kind_region(kind)] = effect & mask
     return out
@@ -48,10 +57,12 @@ def split_regions(object_mask: np.ndarray, changed: np.ndarray,
 
 def removal_regions(frames: np.ndarray, target: np.ndarray, trimask: np.ndarray,
                     tolerance: int = DEFAULT_EFFECT_TOLERANCE,
-                    kinds: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                    kinds: dict[str, np.ndarray] | None = None,
+                    dynamics: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Regions of one removal sample (``full`` is implicit).
 
     frames, target: (T, H, W, 3) uint8 input and ground truth; trimask: (T, H, W) uint8 {0, 128, 255};
-    kinds: effect kind -> (T, H, W) bool where the removed objects' effect of that kind is.
+    kinds: effect kind -> (T, H, W) bool where the removed objects' effect of that kind is;
+    dynamics: (T, H, W) bool where removing the objects changes how others move (None: not recorded).
     """
-    return split_regions(trimask == TRIMASK_REMOVE, differs(frames, target, tolerance), kinds)
+    return split_regions(trimask == TRIMASK_REMOVE, differs(frames, target, tolerance), kinds, dynamics)

@@ -93,10 +93,20 @@ def effect_masks(root: Path, meta: SceneMeta, objects: tuple[int, ...] | list[in
     return out
 
 
+def dynamics_mask(root: Path, meta: SceneMeta, objects: tuple[int, ...] | list[int], count: int
+                  ) -> np.ndarray | None:
+    """(T, H, W) bool: where removing `objects` changes how other objects move (masks/changed/<k>/, first `count`
+    frames), or None when the scene records no changed region for any of them."""
+    folder = scene_dir(root, meta.scene_id) / contract.MASKS_DIR / contract.CHANGED_DIR
+    masks = [read_frames(folder / str(k), count) > 0 for k in objects if k in meta.changed]
+    return np.logical_or.reduce(masks) if masks else None
+
+
 @dataclass
 class RemovalItem:
     """frames, target: (T, H, W, 3) uint8; trimask: (T, H, W) uint8 in {0, 128, 255}; tolerance: uint8 levels;
-    effects: effect kind -> (T, H, W) bool where the removed objects' effect of that kind is (when recorded)."""
+    effects: effect kind -> (T, H, W) bool where the removed objects' effect of that kind is (when recorded);
+    dynamics: (T, H, W) bool where other objects move differently without the removed ones (when recorded)."""
 
     sample: Sample
     frames: np.ndarray
@@ -104,6 +114,7 @@ class RemovalItem:
     target: np.ndarray
     tolerance: int
     effects: dict[str, np.ndarray] = field(default_factory=dict)
+    dynamics: np.ndarray | None = None
 
     @property
     def item_id(self) -> str:
@@ -124,7 +135,8 @@ def load_removal(root: Path, sample: Sample, max_frames: int | None, *, target: 
     if not target:
         return RemovalItem(sample, frames, tri, np.empty((0,), np.uint8), effect_tolerance(meta.quality))
     return RemovalItem(sample, frames, tri, read_frames(folder / contract.RGB_DIR / sample.target, t),
-                       effect_tolerance(meta.quality), effect_masks(root, meta, sample.remove, t))
+                       effect_tolerance(meta.quality), effect_masks(root, meta, sample.remove, t),
+                       dynamics_mask(root, meta, sample.remove, t))
 
 
 @dataclass

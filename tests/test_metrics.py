@@ -225,6 +225,16 @@ def test_removal_regions_partition_the_frame() -> None:
     assert regions["object"].sum() == 1 and regions["object"][0, 3, 3]
     total = sum(m.astype(int) for m in regions.values())
     assert np.all(total == 1)
+    assert "dynamics" not in regions  # only samples that record a changed region have one
+    # a changed-dynamics region is scored apart: out of effect (and its kinds) and preserve, never the object's
+    dynamics = np.zeros((1, 4, 4), bool)
+    dynamics[0, 0, :2] = True
+    dynamics[0, 3, 3] = True
+    apart = removal_regions(frames, target, tri, kinds={"shadow": np.ones((1, 4, 4), bool)}, dynamics=dynamics)
+    assert not apart["effect"].any() and not apart["effect:shadow"].any()
+    assert apart["dynamics"].sum() == 2 and apart["object"][0, 3, 3]
+    total = sum(apart[r].astype(int) for r in ("object", "effect", "preserve", "dynamics"))
+    assert np.all(total == 1)
 
 
 # -- the offline backbone ------------------------------------------------------------------------------

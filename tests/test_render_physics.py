@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from genbench import contract
+from genbench.benchmark.regions import removal_regions
 from genbench.cli import build_parser
 from genbench.commands.render import settings_from_args
 from genbench.dataset import finalize, read_manifest
@@ -187,6 +188,11 @@ def test_physics_samples_validate_and_load_their_stored_trimask(struck: tuple, t
     assert rows[(1,)].trimask_stored and not rows[(3,)].trimask_stored
     item = load_removal(root, rows[(1,)], None)
     np.testing.assert_array_equal(item.trimask, physics.trimasks[rows[(1,)].sample_id])
+    # the benchmark scores the changed region apart: it is neither effect nor preserve
+    np.testing.assert_array_equal(item.dynamics, physics.changed[1] > 0)
+    regions = removal_regions(item.frames, item.target, item.trimask, item.tolerance, item.effects, item.dynamics)
+    assert regions["dynamics"].any() and not (regions["dynamics"] & (regions["effect"] | regions["preserve"])).any()
+    assert load_removal(root, rows[(3,)], None).dynamics is None
 
     meta_path = root / contract.SCENES_DIR / physics.meta.scene_id / contract.META_FILE
     meta = json.loads(meta_path.read_text())
