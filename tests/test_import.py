@@ -248,6 +248,9 @@ def test_bad_input_writes_nothing_and_resume_skips(tmp_path: Path, capsys: pytes
     assert (out / "scenes" / "pairs-a" / "meta.json").read_bytes() == before
     assert run_cli("import", "pairs", str(src), "--out", str(out), "--max-frames", "3") == 1  # other settings
     assert "other settings" in capsys.readouterr().err
+    (out / contract.DATASET_FILE).unlink()  # as an interrupted import leaves it: scenes, no dataset.json yet
+    assert run_cli("import", "pairs", str(src), "--out", str(out), "--max-frames", "3") == 1
+    assert "other settings" in capsys.readouterr().err
 
 
 def test_eval_external_on_an_imported_standin(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from genbench.importers.clip import ClipData, PairClip, digest, read_clip
 from genbench.importers.effects import effect_trimask, pair_effects
 from genbench.progress import get_logger
 from genbench.records import Instance, SampleSpec, SceneMeta, TrimaskSpec
-from genbench.scene import Scene, remove_partials, scene_complete, write_scene
+from genbench.scene import Scene, list_scene_ids, read_meta, remove_partials, scene_complete, write_scene
 from genbench.trimask import dilate
 
 log = get_logger("import")
@@ -108,12 +108,16 @@ def build_scene(clip: PairClip, data: ClipData, index: int, settings: ImportSett
 
 
 def _check_existing(out: Path, settings: ImportSettings) -> None:
-    if not (out / contract.DATASET_FILE).is_file():
-        return
-    info = read_info(out)
-    if info.generator != settings.generator or info.settings != settings.to_dict():
-        raise GenbenchError(f"{out} holds a dataset made by {info.generator} with other settings; "
-                            "import into a new folder")
+    """Refuse a folder holding a dataset (or scenes of an interrupted import) made with other settings."""
+    made = None
+    if (out / contract.DATASET_FILE).is_file():
+        info = read_info(out)
+        made = (info.generator, info.settings)
+    elif list_scene_ids(out):
+        meta = read_meta(out, list_scene_ids(out)[0])
+        made = (meta.generator, meta.settings)
+    if made is not None and made != (settings.generator, settings.to_dict()):
+        raise GenbenchError(f"{out} holds a dataset made by {made[0]} with other settings; import into a new folder")
 
 
 def import_clips(clips: list[PairClip], out: Path, settings: ImportSettings) -> tuple[int, int]:
