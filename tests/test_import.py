@@ -182,8 +182,18 @@ def test_rose_standin(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert list_scene_ids(out) == ["rose-bench-Env1-CineCameraSequence_7", "rose-bench-Env2-CineCameraSequence_58"]
     assert "Kunbyte/ROSE-Dataset" in read_info(out).settings["release"]
     assert all(s.target == "bg" and s.remove == (1,) for s in read_manifest(out))
+    edges = read_meta(out, "rose-bench-Env1-CineCameraSequence_7").quality["mask_edges"]
+    assert edges["input"] > 4 * edges["without"]  # the object's outline is in the input only
     assert run_cli("import", "rose-bench", str(tmp_path / "ds"), "--out", str(tmp_path / "y")) == 1
     assert "ROSE-Bench's own layout could not be established" in capsys.readouterr().err
+    # were Edited the input after all, the import says so
+    for part in ("Unedited", "Edited"):
+        (src / "Env1" / f"Env1_{part}").rename(src / "Env1" / f"Env1_{part}.tmp")
+    for old, new in (("Unedited", "Edited"), ("Edited", "Unedited")):
+        (src / "Env1" / f"Env1_{old}.tmp").rename(src / "Env1" / f"Env1_{new}")
+    import_("rose-bench", src / "Env1", tmp_path / "swapped")
+    warning = " ".join(capsys.readouterr().err.split())
+    assert "CineCameraSequence_7: the masks' outline shows more in the video without the object" in warning
 
 
 def test_omnimatte_kubric_standin_png_and_mp4(tmp_path: Path) -> None:
@@ -279,3 +289,10 @@ def test_eval_external_on_an_imported_standin(tmp_path: Path) -> None:
     assert truth["clips"] == summaries["identity"]["clips"] == 1
     assert truth["regions"]["effect"]["lpips"] < 1e-6 and truth["regions"]["object"]["lpips"] < 1e-6
     assert summaries["identity"]["regions"]["effect"]["lpips"] > 0.01  # the input keeps the shadow
+    # and the leaderboard takes the imported split: the identity predictions submitted, shown under its name
+    board = tmp_path / "board"
+    assert run_cli("leaderboard", "submit", str(out / "predictions" / "identity"), "--method", "identity",
+                   "--data", str(data), "--board", str(board), "--device", "cpu") == 0
+    (entry,) = json.loads((board / "board.json").read_text())["entries"]
+    assert entry["dataset"]["generator"] == "import:omnimatte-kubric" and entry["dataset"]["split"] == "test"
+    assert entry["summary"]["regions"] == summaries["identity"]["regions"]

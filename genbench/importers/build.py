@@ -22,7 +22,7 @@ from genbench.dataset import finalize, read_info
 from genbench.errors import GenbenchError
 from genbench.generators.bboxes import mask_bboxes
 from genbench.importers.clip import ClipData, PairClip, digest, read_clip
-from genbench.importers.effects import effect_trimask, pair_effects
+from genbench.importers.effects import effect_trimask, mask_edge_strength, pair_effects
 from genbench.progress import get_logger
 from genbench.records import Instance, SampleSpec, SceneMeta, TrimaskSpec
 from genbench.scene import Scene, list_scene_ids, read_meta, remove_partials, scene_complete, write_scene
@@ -91,8 +91,13 @@ def build_scene(clip: PairClip, data: ClipData, index: int, settings: ImportSett
         removed = np.isin(data.ids, data.removed)
         effects = pair_effects(data.full, data.without, removed)
         spec = TrimaskSpec(stored=settings.trimask == "effect")
+        edges = {"input": mask_edge_strength(data.full, removed), "without": mask_edge_strength(data.without, removed)}
+        if edges["without"] > edges["input"]:
+            log.warning("clip %s: the masks' outline shows more in the video without the object (%.1f) than in the "
+                        "input (%.1f); are the two swapped? (layout as read from %s)", clip.name, edges["without"],
+                        edges["input"], settings.release)
         quality = {contract.QUALITY_PARAMS: {contract.EFFECT_TOLERANCE: effects.tolerance},
-                   **effects.quality(data.full, data.without, dilate(removed, spec.dilation))}
+                   **effects.quality(data.full, data.without, dilate(removed, spec.dilation)), "mask_edges": edges}
         stored = spec.stored
         samples = [SampleSpec(remove=data.removed, trimask=spec)]
         if stored:
