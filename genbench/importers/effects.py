@@ -93,8 +93,10 @@ def mask_edge_strength(video: np.ndarray, mask: np.ndarray) -> float:
         return 0.0
     total = 0.0
     for frame, where in zip(video, ring, strict=True):
-        if where.any():
-            f = frame.astype(np.float32)
+        ys, xs = np.nonzero(where)
+        if ys.size:  # the gradient only where the ring is (its bounding box, with the Sobel kernel's margin)
+            box = (slice(max(0, ys.min() - 1), ys.max() + 2), slice(max(0, xs.min() - 1), xs.max() + 2))
+            f = frame[box].astype(np.float32)
             grad = cv2.magnitude(cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3))
-            total += float(grad.max(axis=-1)[where].sum()) / 8.0
+            total += float(grad.max(axis=-1)[where[box]].sum()) / 8.0
     return round(total / float(ring.sum()), 3)
