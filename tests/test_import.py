@@ -116,6 +116,11 @@ def test_pairs_of_frame_folders_measure_the_drawn_shadow(tmp_path: Path) -> None
     assert meta.quality["effect_fraction"] == round(float(effect.mean()), 5)
     assert meta.quality["shadow_fraction"] > 0.5 * effect.mean()  # the tripod classifier calls it shadow
     assert meta.quality["preserve_psnr"] is None or meta.quality["preserve_psnr"] > 60
+    # the same files give the same bytes
+    again = import_("pairs", src, tmp_path / "again")
+    files = sorted(p.relative_to(out) for p in (out / "scenes").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in (again / "scenes").rglob("*") if p.is_file())
+    assert all((out / f).read_bytes() == (again / f).read_bytes() for f in files)
 
 
 def test_pairs_trimask_modes_and_missing_ground_truth(tmp_path: Path) -> None:
