@@ -189,6 +189,8 @@ def reported_html(rows: list[Reported]) -> str:
             src = escape(r.source)
             if r.url:
                 src = f'<a href="{escape(r.url)}">{src}</a>'
+            if r.note:
+                src += f"<br><small>{escape(r.note)}</small>"
             cells = "".join(f"<td>{_cell(r, m)}</td>" for m in metrics)
             out.append(f'<tr data-reported="true"><td class="method">{escape(r.method)} <small>(reported)</small>'
                        f'</td>{cells}<td class="method">{src}</td></tr>')
