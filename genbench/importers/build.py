@@ -98,13 +98,12 @@ def build_scene(clip: PairClip, data: ClipData, index: int, settings: ImportSett
                         edges["input"], settings.release)
         quality = {contract.QUALITY_PARAMS: {contract.EFFECT_TOLERANCE: effects.tolerance},
                    **effects.quality(data.full, data.without, dilate(removed, spec.dilation)), "mask_edges": edges}
-        stored = spec.stored
         samples = [SampleSpec(remove=data.removed, trimask=spec)]
-        if stored:
+        if spec.stored:
             trimasks[contract.sample_id(sid, data.removed)] = effect_trimask(removed, effects)
     files = {"input": clip.full, "without": clip.without, "masks": clip.masks}
     description = {"clip": clip.name, "mask_kind": clip.mask_kind,
-            "files": {k: {"path": p.name, "sha256": digest(p)} for k, p in files.items() if p is not None}}
+                   "files": {k: {"path": p.name, "sha256": digest(p)} for k, p in files.items() if p is not None}}
     meta = SceneMeta(scene_id=sid, generator=settings.generator, seed=0, index=index, num_frames=n, height=h,
                      width=w, fps=float(data.fps or 24.0), split=settings.split, instances=instances,
                      videos=sorted(rgb), samples=samples, settings=settings.to_dict(), spec=description,
