@@ -27,6 +27,7 @@ PACKAGE_DATA = {
     "genbench": ["py.typed"],
     "genbench.benchmark": ["mini/**/*", "*.sha256"],
     "genbench.models": ["casper/weights/*"],
+    "genbench.leaderboard": ["reported/*.json"],
 }
 
 setup(packages=packages, package_dir=FOLDERS, package_data=PACKAGE_DATA)

@@ -27,6 +27,7 @@ from genbench.benchmark.results import HEADLINE_LABEL, HEADLINES, fmt
 from genbench.benchmark.svg import bar_chart
 from genbench.errors import GenbenchError
 from genbench.leaderboard.board import Group, Table, groups, score, value
+from genbench.leaderboard.reported import Reported, read_reported, reported_html
 from genbench.leaderboard.store import Entry, read_board
 
 INDEX = "index.html"
@@ -41,6 +42,7 @@ table.board td{white-space:nowrap}
 img.strip{image-rendering:pixelated;display:block;max-width:100%;margin:3px 0}code{background:#f4f4f4;padding:1px 4px}
 .scroll{overflow-x:auto}p.notice{background:#fff4e0;border-left:4px solid #e8a13a;padding:6px 10px}
 h2.apart{border-top:2px solid #e8a13a;padding-top:12px;margin-top:36px}
+table.reported{border-collapse:collapse;margin:6px 0 18px;color:#555;font-style:italic}
 """
 JS = r"""// genbench leaderboard: sortable tables. No dependencies.
 (function () {
@@ -173,7 +175,10 @@ def _toc(gs: list[Group]) -> str:
     return "<ul>" + "".join(f'<li><a href="#{escape(g.key)}">{escape(g.title)}</a></li>' for g in gs) + "</ul>"
 
 
-def render_index(entries: list[Entry], strip_paths: dict[str, list[str]], title: str = "genbench leaderboard") -> str:
+def render_index(entries: list[Entry], strip_paths: dict[str, list[str]], title: str = "genbench leaderboard",
+                 reported: list[Reported] | None = None) -> str:
+    """The page: the measured groups (ranked), then the reported figures (`reported.reported_html`: unranked,
+    labelled, in tables of their own)."""
     body = [f"<h1>{escape(title)}</h1>"]
     if not entries:
         body.append("<p>No entries yet. Add one with <code>genbench leaderboard submit PRED --method NAME</code>.</p>")
@@ -190,6 +195,7 @@ def render_index(entries: list[Entry], strip_paths: dict[str, list[str]], title:
         body.append(f'<h2 id="{APART}" class="apart">Scored under another protocol: not comparable with protocol '
                     f"v{PROTOCOL_VERSION}</h2>")
         body += [_group_html(g, strip_paths) for g in apart]
+    body.append(reported_html(reported or []))
     body.append(f"<p><small>Scores from <code>genbench leaderboard submit</code>: predictions validated against "
                 f"the split and scored by genbench.benchmark under protocol v{PROTOCOL_VERSION}. Each group is ranked "
                 f"by {escape(HEADLINE_LABEL)} (lower is better); click a column header to sort by it.</small></p>")
@@ -219,5 +225,5 @@ def build(board: Path, out: Path) -> Path:
                     dest.parent.mkdir(exist_ok=True)
                     shutil.copyfile(src, dest)
                     strip_paths.setdefault(e.id, []).append(f"{ASSETS}/strips/{e.id}/{src.name}")
-        (tmp / INDEX).write_text(render_index(entries, strip_paths))
+        (tmp / INDEX).write_text(render_index(entries, strip_paths, reported=read_reported(board)))
     return out / INDEX

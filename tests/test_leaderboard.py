@@ -563,3 +563,69 @@ def test_page_in_headless_chromium(baseline_board: Path, headline_board: Path, t
     assert page.attrs[old]["data-sorted"] == "2:desc"
     rows = _rows(_dump_dom(f"{index.as_uri()}#sort={current}:3:desc", tmp_path / "profile"), current)
     assert [(r[0], r[1]) for r in rows] == [("1", "leaves-effect"), ("2", "noisy")]  # by full-frame PSNR
+
+
+def test_reported_rows_are_shown_apart_and_never_ranked(headline_board: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Figures published elsewhere go to reported.json, print and render in tables of their own labelled
+    'reported, not measured here', and change nothing that the measured board ranks."""
+    import shutil
+
+    from genbench.leaderboard.reported import LABEL, read_reported
+
+    store = tmp_path / "store"
+    shutil.copytree(headline_board, store)
+    board_before = (store / "board.json").read_bytes()
+    measured = read_board(store)
+    ranking_before = [[e.method for e in g.ranked()] for g in groups(measured)]
+    # a reported method with figures better than every measured one, under a measured method's name too
+    for method in ("perfect-on-paper", "noisy"):
+        assert cli.main(["leaderboard", "report", "--board", str(store), "--method", method, "--benchmark",
+                         "toy-test", "--psnr", "99", "--ssim", "1", "--lpips", "0", "--metric", "headline=0",
+                         "--source", "Imaginary et al. 2026, Table 2", "--url", "https://example.org/paper"]) == 0
+    assert cli.main(["leaderboard", "report", "--board", str(store), "--from", "prove-m"]) == 0
+    assert "11 row(s) added as reported, not measured here" in capsys.readouterr().out
+    assert (store / "board.json").read_bytes() == board_before  # the measured board is untouched
+    assert [[e.method for e in g.ranked()] for g in groups(read_board(store))] == ranking_before
+    rows = read_reported(store)
+    assert len(rows) == 13 and all(r.reported for r in rows)
+    prove = [r for r in rows if r.benchmark == "prove-m"]
+    assert prove[-1].method == "SVOR (1.3B)" and prove[-1].metrics["lpips"] == 0.0839
+    assert "7ca299a7a5e12f0fb8285fb58ae744f691607b35" in prove[-1].source
+    # show: the measured tables first and unchanged, then the reported ones, unranked and labelled
+    assert cli.main(["leaderboard", "show", "--board", str(store)]) == 0
+    text = capsys.readouterr().out
+    measured_text, _, reported_text = text.partition(f"# Reported figures ({LABEL})")
+    assert measured_text.strip() == show_text(measured).strip() and "perfect-on-paper" not in measured_text
+    assert f"## toy-test ({LABEL})" in reported_text and f"## prove-m ({LABEL})" in reported_text
+    assert "| perfect-on-paper | 99.0000 |" in reported_text and "| 1 |" not in reported_text
+    # the site: measured tables hold no reported row; the reported ones are not sortable board tables
+    index = (build(store, tmp_path / "site")).read_text()
+    boards = re.findall(r'<table class="board".*?</table>', index, flags=re.S)
+    assert boards and not any("perfect-on-paper" in t or "SVOR" in t for t in boards)
+    reported = re.findall(r'<table class="reported">.*?</table>', index, flags=re.S)
+    assert len(reported) == 2 and "perfect-on-paper <small>(reported)</small>" in "".join(reported)
+    assert "sortable" not in "".join(reported) and LABEL in index
+
+
+def test_reported_rows_refuse_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "store"
+    base = ["leaderboard", "report", "--board", str(store), "--method", "m", "--benchmark", "prove-m"]
+    cases = [
+        ([*base, "--psnr", "30"], "needs its --source"),
+        ([*base, "--source", "x"], "no figures given"),
+        ([*base, "--metric", "rc_s", "--source", "x"], "expected NAME=VALUE"),
+        ([*base, "--psnr", "nan", "--source", "x"], "not a finite number"),
+        ([*base, "--psnr", "30", "--source", "x", "--url", "ftp://x"], "must be http"),
+    ]
+    for argv, message in cases:
+        assert cli.main(argv) == 1
+        assert message in capsys.readouterr().err
+    assert not (store / "reported.json").exists()
+    assert cli.main([*base, "--psnr", "30", "--source", "x"]) == 0
+    assert cli.main([*base, "--psnr", "31", "--source", "x"]) == 1  # the same row twice
+    assert "reported already" in capsys.readouterr().err
+    bad = tmp_path / "rows.json"
+    bad.write_text(json.dumps([{"method": "m2", "benchmark": "b", "metrics": {"psnr": 1}, "source": "s", "rank": 1}]))
+    assert cli.main(["leaderboard", "report", "--board", str(store), "--from", str(bad)]) == 1
+    assert "unknown field(s) rank" in capsys.readouterr().err

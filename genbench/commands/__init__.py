@@ -174,14 +174,27 @@ def _publish(p: argparse.ArgumentParser) -> None:
 
 
 def _leaderboard(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["submit", "show", "build"])
+    p.add_argument("action", choices=["submit", "show", "build", "report"],
+                   help="report: add figures published elsewhere, shown apart as reported, never ranked")
     p.add_argument("predictions", nargs="?", metavar="PRED",
                    help="submit: predictions folder or archive (.zip, .tar, .tar.gz/.bz2/.xz)")
-    p.add_argument("--method", help="submit: the method's name on the board")
+    p.add_argument("--method", help="submit, report: the method's name on the board")
     p.add_argument("--board", default="leaderboard-store", help="board store folder (default ./leaderboard-store)")
     p.add_argument("--out", help="build: folder for the static site (default ./leaderboard-site)")
     p.add_argument("--authors", default="", help="submit: who made the method")
-    p.add_argument("--url", default="", help="submit: paper or code address (http/https)")
+    p.add_argument("--url", default="",
+                   help="submit: paper or code address; report: where the figures are (http/https)")
+    p.add_argument("--benchmark", help="report: the benchmark the figures are on, e.g. prove-m, rose-bench")
+    for metric in ("psnr", "ssim", "lpips"):
+        p.add_argument(f"--{metric}", type=float, help=f"report: the published {metric.upper()}")
+    p.add_argument("--metric", action="append", default=[], metavar="NAME=VALUE",
+                   help="report: another published figure (rc_s, rc_t, remove, cfd ...); repeatable")
+    p.add_argument("--source", default="", help="report: exact citation of the figures (paper and table, or "
+                                                "repository@commit and section)")
+    p.add_argument("--note", default="", help="report: what a reader must know (protocol, data version ...)")
+    p.add_argument("--from", dest="from_file", metavar="FILE_OR_NAME",
+                   help="report: add the rows of a JSON file, or of a shipped list by name (prove-m: PROVE's "
+                        "README table)")
     p.add_argument("--extra-data", action="store_true",
                    help="submit: the method was trained on data beyond the benchmark's training split")
     p.add_argument("--task", choices=["removal", "layering"], default="removal", help="submit: task (default removal)")
@@ -210,6 +223,24 @@ def _benchmark(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto", help="build: Cycles device")
 
 
+def _import(p: argparse.ArgumentParser) -> None:
+    from genbench.importers import IMPORTER_NAMES  # names only: nothing heavy is imported
+
+    p.add_argument("source", choices=IMPORTER_NAMES, metavar="SOURCE",
+                   help="layout to read: " + ", ".join(IMPORTER_NAMES) + " (docs/importing.md)")
+    p.add_argument("src", metavar="SRC", help="the release's folder as downloaded (or your pairs folder)")
+    p.add_argument("--out", required=True, help="dataset folder to create or resume")
+    p.add_argument("--split", default="test", help="split of the imported scenes (default test)")
+    p.add_argument("--max-frames", type=int,
+                   help="first N frames of each clip (default: all; prove-m: 81, PROVE's cap)")
+    p.add_argument("--max-size", type=int, help="longest side in pixels; larger inputs are downscaled")
+    p.add_argument("--trimask", choices=["paper", "effect"], default="paper",
+                   help="paper: derived from the masks, whole background uncertain (default); effect: stored, only "
+                        "the effect measured from the pair uncertain (reveals the effect: for training data)")
+    for role, what in (("inputs", "input videos"), ("masks", "mask videos"), ("gt", "ground-truth videos")):
+        p.add_argument(f"--{role}", metavar="DIR", help=f"prove-m: folder of the {what} (<name>.mp4), relative to SRC")
+
+
 def _demo(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="genbench-demo", help="folder for the demo's outputs (default ./genbench-demo)")
 
@@ -225,6 +256,12 @@ COMMANDS: tuple[Command, ...] = (
             "Writes full, exposure-matched bg, masks and a stored trimask (the detected shadow is the uncertain band); "
             "rejected inputs and windows are listed with their reasons in DIR/rejected.json.",
             _tripod, "genbench.commands.tripod:run"),
+    Command("import", "a published benchmark (PROVE-M, ROSE, Generative Omnimatte Kubric, DAVIS) or your pairs "
+            "as a dataset",
+            "Writes DIR/dataset.json, manifest.parquet and scenes/<id>/ (full, bg or minus_<k> from the release's "
+            "video without the object, masks, the effect tolerance measured from the pair); the release's layout "
+            "and what pins it are in every scene's meta.json settings.",
+            _import, "genbench.commands.import_:run"),
     Command("validate", "check a dataset folder against the data contract",
             "Prints every problem as 'severity: path: message' and a summary line. Exit 0 when valid, 1 when "
             "not. Warnings (e.g. a partial scene left by a killed run) do not fail validation.",
@@ -256,7 +293,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("leaderboard", "submit to, show or build the leaderboard",
             "submit validates a predictions folder or archive against the split (hostile archives are refused), "
             "scores it and appends an entry to the board; show prints the board as tables; build writes a static "
-            "site (index.html + assets/, sortable tables, charts, strips).",
+            "site (index.html + assets/, sortable tables, charts, strips); report adds published figures to "
+            "BOARD/reported.json, shown in tables of their own labelled 'reported, not measured here', never ranked.",
             _leaderboard, "genbench.commands.leaderboard:run"),
     Command("demo", "run what genbench can do now on a small built-in default",
             "Renders two small scenes, validates them, scores the baselines, makes paste pairs, verifies the "

@@ -11,12 +11,16 @@ DEFAULT_SITE = "leaderboard-site"
 def run(args: argparse.Namespace) -> int:
     from genbench.errors import GenbenchError
     from genbench.leaderboard.board import show_text
+    from genbench.leaderboard.reported import read_reported, reported_text
     from genbench.leaderboard.store import read_board
 
     board = Path(args.board)
     if args.action == "show":
-        print(show_text(read_board(board)))
+        reported = reported_text(read_reported(board))
+        print(show_text(read_board(board)) + (f"\n\n{reported}" if reported else ""))
         return 0
+    if args.action == "report":
+        return _report(args, board)
     if args.action == "build":
         from genbench.leaderboard.site import build
 
@@ -32,4 +36,43 @@ def run(args: argparse.Namespace) -> int:
     entry = submit(Submission(Path(args.predictions), args.method, args.authors, args.url, args.extra_data), board,
                    data=Path(args.data) if args.data else None, settings=settings)
     print(accepted_line(entry))
+    return 0
+
+
+def _figures(args: argparse.Namespace) -> dict[str, float]:
+    from genbench.errors import GenbenchError
+
+    figures = {m: getattr(args, m) for m in ("psnr", "ssim", "lpips") if getattr(args, m, None) is not None}
+    for item in args.metric:
+        name, sep, text = item.partition("=")
+        try:
+            figures[name.strip()] = float(text)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise GenbenchError(f"--metric {item!r}: expected NAME=VALUE with a number, e.g. rc_s=0.52") from None
+    return figures
+
+
+def _report(args: argparse.Namespace, board: Path) -> int:
+    """`leaderboard report`: add reported rows from the options or from --from."""
+    from genbench.errors import GenbenchError
+    from genbench.leaderboard.reported import LABEL, SHIPPED, Reported, add_reported, load_rows
+
+    if args.from_file:
+        if args.method or args.benchmark or args.source or _figures(args):
+            raise GenbenchError("report: give either --from FILE or --method/--benchmark/figures/--source, not both")
+        path = Path(args.from_file)
+        if not path.is_file() and (SHIPPED / f"{args.from_file}.json").is_file():
+            path = SHIPPED / f"{args.from_file}.json"
+        rows = load_rows(path)
+    else:
+        if not args.method or not args.benchmark:
+            raise GenbenchError("report needs --method NAME --benchmark NAME, figures (--psnr, --ssim, --lpips, "
+                                "--metric NAME=VALUE) and --source \"citation\" (or --from FILE)")
+        rows = [Reported(method=args.method, benchmark=args.benchmark, metrics=_figures(args), source=args.source,
+                         url=args.url, note=args.note)]
+    total = add_reported(board, rows)
+    print(f"{board}: {len(rows)} row(s) added as {LABEL} ({len(total)} reported in all); "
+          "they are shown apart from measured entries and never ranked")
     return 0
