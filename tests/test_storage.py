@@ -1,0 +1,218 @@
+"""Datasets in a bucket, tested against a real S3 API: moto's S3 server on 127.0.0.1, reached through s3fs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from genbench import cli, contract
+from genbench.errors import DatasetError, GenbenchError
+from genbench.generators.toy import GENERATOR, ToySettings, make_toy_scene, scene_id
+from genbench.runner import FAILURES_FILE, run_generation
+from genbench.scene import list_scene_ids
+from genbench.storage import MARKER_SUFFIX, RemoteDataset, local_copy, open_output, output_root
+from genbench.validate import validate_dataset
+
+from .conftest import make_toy_dataset
+
+BUCKET = "genbench-test"
+# Few files per scene: every file is an S3 request, and moto answers each in tens of milliseconds here.
+TOY = ToySettings(seed=7, resolution=16, frames=2, max_objects=2)
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's S3 server on the loopback address, an ephemeral port, dummy credentials in the environment (so
+    subprocesses and worker processes reach it too) and a fresh genbench cache; yields the endpoint URL."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a log line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            mp.delenv(name, raising=False)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        mp.setenv("AWS_ENDPOINT_URL", endpoint)
+        mp.setenv("GENBENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
+        import s3fs
+
+        s3fs.S3FileSystem.clear_instance_cache()  # an instance made before would keep another endpoint
+        s3fs.S3FileSystem().mkdir(BUCKET)
+        yield endpoint
+        s3fs.S3FileSystem.clear_instance_cache()
+    server.stop()
+
+
+@pytest.fixture
+def url(s3_server: str) -> str:
+    """A fresh prefix in the test bucket."""
+    return f"s3://{BUCKET}/{uuid.uuid4().hex[:8]}"
+
+
+def tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """sha256 of every file under `root` (posix relative path -> digest), but files named in `skip`."""
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name not in skip}
+
+
+def toy_run(root: Path | str, count: int, make_scene=None) -> object:
+    return run_generation(root, name="toy-test", generator=GENERATOR, settings=asdict(TOY), count=count,
+                          make_scene=make_scene or _toy_scene, scene_id_of=_toy_id)
+
+
+def _toy_scene(i: int):  # module level: picklable for the process pool
+    return make_toy_scene(TOY, i)
+
+
+def _toy_id(i: int) -> str:
+    return scene_id(TOY, i)
+
+
+def test_locations() -> None:
+    assert output_root("out/data") == Path("out/data")
+    assert output_root("file:///tmp/x") == Path("/tmp/x")
+    assert output_root(Path("a://b")) == Path("a:/b")  # a Path is always local
+    assert output_root("s3://bucket/pre/fix/") == "s3://bucket/pre/fix"
+    assert output_root("gs://bucket") == "gs://bucket"
+
+
+def test_file_url_is_the_local_code_path(tmp_path: Path) -> None:
+    toy_run(f"file://{tmp_path / 'a'}", 3)
+    make_toy_dataset(tmp_path / "b", count=3, settings=TOY)
+    assert tree(tmp_path / "a", skip=(contract.DATASET_FILE,)) == tree(tmp_path / "b", skip=(contract.DATASET_FILE,))
+    assert not any(p.name.endswith(MARKER_SUFFIX) for p in (tmp_path / "a").rglob("*"))
+
+
+def test_toy_run_to_s3_validates_and_equals_the_local_run(url: str, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # two worker processes: they find the endpoint and credentials where the parent does
+    summary = run_generation(url, name="toy-test", generator=GENERATOR, settings=asdict(TOY), count=3, workers=2,
+                             make_scene=_toy_scene, scene_id_of=_toy_id)
+    assert summary.written == [_toy_id(i) for i in range(3)] and summary.root == url
+    make_toy_dataset(tmp_path / "local", count=3, settings=TOY)
+    remote = RemoteDataset(url)
+    assert remote.committed() == [_toy_id(i) for i in range(3)]
+    assert remote.names() == {contract.SCENES_DIR, contract.MANIFEST_FILE, contract.DATASET_FILE}
+    marker = remote.marker(_toy_id(0))  # every file of the scene with its sha256
+    copy = local_copy(url)
+    assert marker == tree(copy / contract.SCENES_DIR / _toy_id(0))
+    # the copy is what a local run writes, byte for byte (dataset.json records the command line)
+    assert tree(copy, skip=(contract.DATASET_FILE,)) == tree(tmp_path / "local", skip=(contract.DATASET_FILE,))
+    info = json.loads((copy / contract.DATASET_FILE).read_text())
+    assert info["counts"] == json.loads((tmp_path / "local" / contract.DATASET_FILE).read_text())["counts"]
+    assert validate_dataset(copy).ok
+    assert cli.main(["validate", url]) == 0
+    assert f"{url}: valid; 3 scenes" in capsys.readouterr().out
+
+
+KILLED_WHILE_UPLOADING = """
+import os, signal, sys
+from dataclasses import asdict
+from genbench.generators.toy import GENERATOR, ToySettings, make_toy_scene, scene_id
+from genbench.runner import run_generation
+from genbench.storage import RemoteDataset
+
+settings = ToySettings(seed=7, resolution=16, frames=2, max_objects=2)
+real = RemoteDataset.upload_scene
+def upload_scene(self, folder, sid):
+    if sid == scene_id(settings, 2):  # put half of the scene's files, then die as a killed machine does
+        files = sorted(p for p in folder.rglob("*") if p.is_file())[:5]
+        prefix = self.key("scenes", sid)
+        self.fs.put([str(p) for p in files], [f"{prefix}/{p.relative_to(folder).as_posix()}" for p in files])
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(self, folder, sid)
+RemoteDataset.upload_scene = upload_scene
+run_generation(sys.argv[1], name="toy-test", generator=GENERATOR, settings=asdict(settings), count=4,
+               make_scene=lambda i: make_toy_scene(settings, i), scene_id_of=lambda i: scene_id(settings, i))
+"""
+
+
+def test_killed_mid_upload_leaves_no_partial_scene_visible_and_rerun_equals_uninterrupted(
+        url: str, tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-c", KILLED_WHILE_UPLOADING, url], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert proc.returncode == -9, proc.stderr
+    remote = RemoteDataset(url)
+    partial = remote.key(contract.SCENES_DIR, _toy_id(2))
+    assert len(remote.fs.find(partial)) == 5, "the run must die with part of scene 2 uploaded"
+    assert remote.committed() == [_toy_id(0), _toy_id(1)]  # the half scene is invisible ...
+    copy = local_copy(url)
+    assert list_scene_ids(copy) == [_toy_id(0), _toy_id(1)]  # ... to readers too
+    assert not (copy / contract.SCENES_DIR / _toy_id(2)).exists()
+    # what is visible is whole: the only problems are the index files the killed run never wrote
+    assert {p.path for p in validate_dataset(copy).problems} == {contract.DATASET_FILE, contract.MANIFEST_FILE}
+    summary = toy_run(url, 4)
+    assert summary.skipped == [_toy_id(0), _toy_id(1)] and summary.written == [_toy_id(2), _toy_id(3)]
+    make_toy_dataset(tmp_path / "clean", count=4, settings=TOY)
+    copy = local_copy(url)
+    assert tree(copy, skip=(contract.DATASET_FILE,)) == tree(tmp_path / "clean", skip=(contract.DATASET_FILE,))
+    assert remote.marker(_toy_id(2)) == tree(copy / contract.SCENES_DIR / _toy_id(2))  # rewritten whole
+    assert validate_dataset(copy).ok
+
+
+def _flaky(i: int):
+    if i == 1:
+        raise RuntimeError("object fell through the floor")
+    return make_toy_scene(TOY, i)
+
+
+def test_failures_json_skip_if_complete_and_settings_on_s3(url: str) -> None:
+    summary = toy_run(url, 3, make_scene=_flaky)
+    assert list(summary.failed) == [_toy_id(1)]
+    remote = RemoteDataset(url)
+    assert "object fell through the floor" in remote.read_json(FAILURES_FILE)["failed"][_toy_id(1)]
+    assert remote.committed() == [_toy_id(0), _toy_id(2)]
+    before = {sid: remote.marker(sid) for sid in remote.committed()}
+    summary = toy_run(url, 3)
+    assert summary.skipped == [_toy_id(0), _toy_id(2)] and summary.written == [_toy_id(1)]
+    assert FAILURES_FILE not in remote.names()  # a rerun that succeeds clears the record
+    assert {sid: remote.marker(sid) for sid in before} == before
+    from dataclasses import replace
+
+    with pytest.raises(DatasetError, match="other settings"):
+        run_generation(url, name="t", generator=GENERATOR, settings=asdict(replace(TOY, frames=5)), count=1,
+                       make_scene=_toy_scene, scene_id_of=_toy_id)
+
+
+def test_refusals_are_one_line_and_write_nothing(url: str, s3_server: str, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    remote = RemoteDataset(url)
+    remote.write_bytes("notes.txt", b"mine")
+    with pytest.raises(DatasetError, match="not empty and holds no genbench dataset"):
+        toy_run(url, 1)
+    assert remote.names() == {"notes.txt"}
+    with pytest.raises(DatasetError, match="cannot write to s3://no-such-bucket-here/x"):
+        toy_run("s3://no-such-bucket-here/x", 1)
+    with pytest.raises(DatasetError, match="no genbench dataset there"):
+        local_copy(f"s3://{BUCKET}/nothing-here")
+    with pytest.raises(GenbenchError, match=r"pip install 'genbench\[cloud\]'"):
+        import fsspec  # noqa: F401  (loads fsspec.registry)
+
+        monkeypatch.delitem(sys.modules["fsspec.registry"]._registry, "s3", raising=False)
+        monkeypatch.setitem(sys.modules, "s3fs", None)  # s3fs not installed
+        open_output("s3://bucket/x").existing()
+
+
+def test_a_changed_object_is_caught_on_download(url: str) -> None:
+    toy_run(url, 2)
+    remote = RemoteDataset(url)
+    frame = f"{contract.SCENES_DIR}/{_toy_id(1)}/{contract.RGB_DIR}/{contract.FULL}/00000.png"
+    remote.write_bytes(frame, b"not the committed frame")
+    with pytest.raises(DatasetError, match=f"{frame}: does not match the checksum"):
+        local_copy(url)
