@@ -9,12 +9,13 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from genbench import cli, contract
+from genbench import cli, contract, storage
 from genbench.errors import DatasetError, GenbenchError
 from genbench.generators.toy import GENERATOR, ToySettings, make_toy_scene, scene_id
 from genbench.runner import FAILURES_FILE, run_generation
@@ -49,7 +50,8 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
         mp.setenv("AWS_ENDPOINT_URL", endpoint)
-        mp.setenv("GENBENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
+        cache = tmp_path_factory.mktemp("cache")
+        mp.setattr(storage, "cache_dir", lambda: cache)  # local copies of the test's buckets
         import s3fs
 
         s3fs.S3FileSystem.clear_instance_cache()  # an instance made before would keep another endpoint
@@ -71,9 +73,10 @@ def tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file() and p.name not in skip}
 
 
-def toy_run(root: Path | str, count: int, make_scene=None) -> object:
-    return run_generation(root, name="toy-test", generator=GENERATOR, settings=asdict(TOY), count=count,
-                          make_scene=make_scene or _toy_scene, scene_id_of=_toy_id)
+def toy_run(root: Path | str, count: int, make_scene=None, settings: ToySettings = TOY) -> object:
+    return run_generation(root, name="toy-test", generator=GENERATOR, settings=asdict(settings), count=count,
+                          make_scene=make_scene or partial(make_toy_scene, settings),
+                          scene_id_of=partial(scene_id, settings))
 
 
 def _toy_scene(i: int):  # module level: picklable for the process pool
@@ -123,7 +126,8 @@ def test_toy_run_to_s3_validates_and_equals_the_local_run(url: str, tmp_path: Pa
 
 KILLED_WHILE_UPLOADING = """
 import os, signal, sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from functools import partial
 from genbench.generators.toy import GENERATOR, ToySettings, make_toy_scene, scene_id
 from genbench.runner import run_generation
 from genbench.storage import RemoteDataset
@@ -183,8 +187,6 @@ def test_failures_json_skip_if_complete_and_settings_on_s3(url: str) -> None:
     assert summary.skipped == [_toy_id(0), _toy_id(2)] and summary.written == [_toy_id(1)]
     assert FAILURES_FILE not in remote.names()  # a rerun that succeeds clears the record
     assert {sid: remote.marker(sid) for sid in before} == before
-    from dataclasses import replace
-
     with pytest.raises(DatasetError, match="other settings"):
         run_generation(url, name="t", generator=GENERATOR, settings=asdict(replace(TOY, frames=5)), count=1,
                        make_scene=_toy_scene, scene_id_of=_toy_id)
@@ -216,3 +218,49 @@ def test_a_changed_object_is_caught_on_download(url: str) -> None:
     remote.write_bytes(frame, b"not the committed frame")
     with pytest.raises(DatasetError, match=f"{frame}: does not match the checksum"):
         local_copy(url)
+
+
+def test_a_blender_render_to_s3_is_byte_identical_to_the_same_render_on_disk(url: str, tmp_path: Path) -> None:
+    """`genbench render --out s3://...`: one real Cycles scene (tiny preset, 2 frames), previews included."""
+    from genbench.generators.kubric.preview import PREVIEW_FILE
+
+    args = ["render", "--scenes", "1", "--preset", "tiny", "--frames", "2", "--seed", "3"]
+    assert cli.main([*args, "--out", str(tmp_path / "local")]) == 0
+    assert cli.main([*args, "--out", url]) == 0
+    remote = RemoteDataset(url)
+    (sid,) = remote.committed()
+    assert PREVIEW_FILE in remote.marker(sid)  # added after the run, and committed with the scene
+    copy = local_copy(url)
+    skip = (contract.RUN_FILE, contract.DATASET_FILE)  # run.json: seconds and threads of this run
+    assert tree(copy, skip=skip) == tree(tmp_path / "local", skip=skip)
+    assert cli.main(["validate", url]) == 0
+
+
+def test_eval_and_publish_read_a_bucket_as_they_read_a_folder(url: str, tmp_path: Path) -> None:
+    settings = replace(TOY, resolution=32)  # LPIPS needs 31 pixels or more
+    toy_run(url, 2, settings=settings)
+    local = make_toy_dataset(tmp_path / "local", count=2, settings=settings)
+    for name, data in (("s3", url), ("local", str(local))):
+        assert cli.main(["eval", "--method", "identity", "--data", data, "--out", str(tmp_path / f"eval-{name}"),
+                         "--device", "cpu"]) == 0
+        assert cli.main(["publish", data, "--to", str(tmp_path / f"pub-{name}")]) == 0
+    scores = [json.loads((tmp_path / f"eval-{n}" / "results.json").read_text())["methods"]["identity"]
+              for n in ("s3", "local")]
+    for s in scores:  # what differs from run to run: time, and where the predictions went
+        del s["timing"], s["predictions"]["path"]
+    assert scores[0] == scores[1] and scores[0]["clips"] > 0
+    shards = [tree(tmp_path / f"pub-{n}", skip=("README.md",)) for n in ("s3", "local")]
+    assert shards[0] == shards[1] and any(rel.endswith(".parquet") for rel in shards[0])
+
+
+def test_paste_writes_to_a_bucket(url: str, tmp_path: Path) -> None:
+    from genbench.commands.paste import run
+
+    from .test_paste import _args, make_davis, make_targets
+
+    davis, targets = make_davis(tmp_path / "davis"), tmp_path / "targets"
+    make_targets(targets)
+    for out in (url, str(tmp_path / "local")):
+        assert run(_args(source=str(davis), targets=str(targets), out=out, count=2)) == 0
+    skip = (contract.RUN_FILE, contract.DATASET_FILE)  # run.json: seconds of this run
+    assert tree(local_copy(url), skip=skip) == tree(tmp_path / "local", skip=skip)
