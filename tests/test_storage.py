@@ -264,3 +264,47 @@ def test_paste_writes_to_a_bucket(url: str, tmp_path: Path) -> None:
         assert run(_args(source=str(davis), targets=str(targets), out=out, count=2)) == 0
     skip = (contract.RUN_FILE, contract.DATASET_FILE)  # run.json: seconds of this run
     assert tree(local_copy(url), skip=skip) == tree(tmp_path / "local", skip=skip)
+
+
+def test_tripod_writes_to_a_bucket(url: str, tmp_path: Path) -> None:
+    from genbench.commands.tripod import REJECTED_FILE
+
+    from .test_tripod import panning_footage, static_footage, write_avi, write_frames
+
+    street = write_frames(tmp_path / "street", static_footage()["frames"])
+    pan = write_avi(tmp_path / "pan.avi", panning_footage())  # rejected: rejected.json has a reason
+    for out in (url, str(tmp_path / "local")):
+        assert cli.main(["tripod", str(street), str(pan), "--out", out]) == 0
+    assert REJECTED_FILE in RemoteDataset(url).names()
+    skip = (contract.RUN_FILE, contract.DATASET_FILE)
+    assert tree(local_copy(url), skip=skip) == tree(tmp_path / "local", skip=skip)
+
+
+def test_a_dataset_built_whole_is_uploaded_and_an_interrupted_upload_resumes(url: str, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `benchmark build --out s3://...` does: build in a local folder of the cache, then upload."""
+    builds = []
+
+    def build(folder: Path) -> Path:
+        builds.append(folder)
+        return make_toy_dataset(folder, count=3, settings=TOY)
+
+    real = RemoteDataset.upload_scene
+
+    def lost_connection(self: RemoteDataset, folder: Path, sid: str) -> None:
+        if sid == _toy_id(1):
+            raise ConnectionError("connection reset")
+        real(self, folder, sid)
+
+    monkeypatch.setattr(RemoteDataset, "upload_scene", lost_connection)
+    with pytest.raises(ConnectionError):
+        open_output(url).build_into(build)
+    assert RemoteDataset(url).committed() == [_toy_id(0)] and contract.DATASET_FILE not in RemoteDataset(url).names()
+    monkeypatch.setattr(RemoteDataset, "upload_scene", real)
+    assert open_output(url).build_into(build) == url
+    assert len(builds) == 1, "the finished build is uploaded again, not rebuilt"
+    assert not builds[0].exists()  # the local build is gone once uploaded
+    skip = (contract.DATASET_FILE,)
+    assert tree(local_copy(url), skip=skip) == tree(make_toy_dataset(tmp_path / "local", 3, TOY), skip=skip)
+    with pytest.raises(DatasetError, match="already holds a dataset"):
+        open_output(url).build_into(build)
