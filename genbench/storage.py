@@ -132,6 +132,7 @@ class Output(Protocol):
     def write_scene(self, scene: Scene) -> Root: ...
     def add_to_scenes(self, name: str, make: Callable[[Path, str], Path]) -> list: ...
     def build_into(self, build: Callable[[Path], Path]) -> Root: ...
+    def uncommitted(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,9 @@ class LocalOutput:
     def build_into(self, build: Callable[[Path], Path]) -> Path:
         return build(self.root)
 
+    def uncommitted(self) -> list[str]:
+        return []  # a local partial scene is a hidden folder; `genbench.validate` reports those
+
 
 @dataclass(frozen=True)
 class RemoteDataset:
@@ -231,6 +235,13 @@ class RemoteDataset:
         """Ids of the scenes that have a marker, sorted: the dataset's scenes."""
         return sorted(self._name(e)[: -len(MARKER_SUFFIX)] for e in self._entries(contract.SCENES_DIR)
                       if e["type"] == "file" and self._name(e).endswith(MARKER_SUFFIX))
+
+    def uncommitted(self) -> list[str]:
+        """Ids of scene prefixes without a marker: left by interrupted writers, invisible, made again by a rerun."""
+        entries = self._entries(contract.SCENES_DIR)
+        markers = {self._name(e) for e in entries if e["type"] == "file"}
+        return sorted(n for n in (self._name(e) for e in entries if e["type"] == "directory")
+                      if n + MARKER_SUFFIX not in markers)
 
     def marker(self, scene_id: str) -> dict[str, str]:
         """Scene-relative path -> sha256 of every file of a committed scene."""

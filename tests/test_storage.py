@@ -148,7 +148,7 @@ run_generation(sys.argv[1], name="toy-test", generator=GENERATOR, settings=asdic
 
 
 def test_killed_mid_upload_leaves_no_partial_scene_visible_and_rerun_equals_uninterrupted(
-        url: str, tmp_path: Path) -> None:
+        url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     proc = subprocess.run([sys.executable, "-c", KILLED_WHILE_UPLOADING, url], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     assert proc.returncode == -9, proc.stderr
@@ -161,13 +161,16 @@ def test_killed_mid_upload_leaves_no_partial_scene_visible_and_rerun_equals_unin
     assert not (copy / contract.SCENES_DIR / _toy_id(2)).exists()
     # what is visible is whole: the only problems are the index files the killed run never wrote
     assert {p.path for p in validate_dataset(copy).problems} == {contract.DATASET_FILE, contract.MANIFEST_FILE}
+    assert remote.uncommitted() == [_toy_id(2)]
+    assert cli.main(["validate", url]) == 1
+    assert f"warning: scenes/{_toy_id(2)}: uncommitted scene" in capsys.readouterr().out
     summary = toy_run(url, 4)
     assert summary.skipped == [_toy_id(0), _toy_id(1)] and summary.written == [_toy_id(2), _toy_id(3)]
     make_toy_dataset(tmp_path / "clean", count=4, settings=TOY)
     copy = local_copy(url)
     assert tree(copy, skip=(contract.DATASET_FILE,)) == tree(tmp_path / "clean", skip=(contract.DATASET_FILE,))
     assert remote.marker(_toy_id(2)) == tree(copy / contract.SCENES_DIR / _toy_id(2))  # rewritten whole
-    assert validate_dataset(copy).ok
+    assert validate_dataset(copy).ok and remote.uncommitted() == []
 
 
 def _flaky(i: int):

@@ -6,8 +6,8 @@ import argparse
 import json
 
 from genbench.progress import track
-from genbench.storage import local_copy, output_root
-from genbench.validate import validate_dataset
+from genbench.storage import local_copy, open_output, output_root
+from genbench.validate import Problem, validate_dataset
 
 
 def run(args: argparse.Namespace) -> int:
@@ -15,6 +15,9 @@ def run(args: argparse.Namespace) -> int:
     # A URL (s3://, gs://) is validated on a local copy of its committed scenes, each file checked on download.
     report = validate_dataset(local_copy(where), workers=args.workers,
                               progress=lambda items: track(items, "validating scenes", unit="scenes"))
+    report.problems += [Problem(f"scenes/{sid}", "uncommitted scene left by an interrupted run (no marker: invisible "
+                                "to readers; the next run makes it again)", "warning")
+                        for sid in open_output(where).uncommitted()]
     if args.json:
         print(json.dumps({
             "root": str(where), "ok": report.ok, "scenes": report.scenes, "samples": report.samples,
