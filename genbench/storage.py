@@ -247,6 +247,20 @@ class RemoteDataset:
         """Scene-relative path -> sha256 of every file of a committed scene."""
         return json.loads(self.fs.cat_file(self.marker_key(scene_id)))["files"]
 
+    def _cat_many(self, keys: list[str]) -> dict[str, bytes]:
+        """The contents of many objects, fetched concurrently where the backend can."""
+        return self.fs.cat(keys) if keys else {}
+
+    def _markers(self, scene_ids: list[str]) -> dict[str, bytes]:
+        """Scene id -> its marker's bytes, for committed scenes."""
+        found = self._cat_many([self.marker_key(sid) for sid in scene_ids])
+        return {sid: found[self.marker_key(sid)] for sid in scene_ids}
+
+    def _check(self, scene_id: str, rel: str, digest: str, committed: str) -> None:
+        if digest != committed:
+            raise DatasetError(f"{self.root}/{contract.SCENES_DIR}/{scene_id}/{rel}: does not match the checksum "
+                               "its scene was committed with (changed or corrupted since)")
+
     def read_json(self, name: str) -> dict:
         try:
             return json.loads(self.fs.cat_file(self.key(name)))
@@ -323,9 +337,7 @@ class RemoteDataset:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.fs.get([self.key(contract.SCENES_DIR, scene_id, rel) for rel in files], [str(p) for p in local])
         for (rel, digest), path in zip(files.items(), local, strict=True):
-            if sha256_file(path) != digest:
-                raise DatasetError(f"{self.root}/{contract.SCENES_DIR}/{scene_id}/{rel}: does not match the "
-                                   "checksum its scene was committed with (changed or corrupted since)")
+            self._check(scene_id, rel, sha256_file(path), digest)
 
     def finalize(self, *, name: str, generator: str, settings: dict) -> DatasetInfo:
         """Rebuild manifest.parquet and dataset.json from the committed scenes: their meta.json and run.json
@@ -334,10 +346,17 @@ class RemoteDataset:
 
         with tempfile.TemporaryDirectory(prefix="genbench-finalize-") as tmp:
             staged = Path(tmp)
-            for sid in self.committed():
-                files = self.marker(sid)
-                wanted = {rel: files[rel] for rel in (contract.META_FILE, contract.RUN_FILE) if rel in files}
-                self._fetch_scene(sid, wanted, scene_dir(staged, sid))
+            wanted: dict[str, tuple[str, str, str]] = {}  # object -> (scene id, scene-relative path, sha256)
+            for sid, marker in self._markers(self.committed()).items():
+                files = json.loads(marker)["files"]
+                for rel in (contract.META_FILE, contract.RUN_FILE):
+                    if rel in files:
+                        wanted[self.key(contract.SCENES_DIR, sid, rel)] = (sid, rel, files[rel])
+            for key, data in self._cat_many(list(wanted)).items():
+                sid, rel, digest = wanted[key]
+                self._check(sid, rel, hashlib.sha256(data).hexdigest(), digest)
+                scene_dir(staged, sid).mkdir(parents=True, exist_ok=True)
+                (scene_dir(staged, sid) / rel).write_bytes(data)
             info = finalize(staged, name=name, generator=generator, settings=settings)
             for top in (contract.MANIFEST_FILE, contract.DATASET_FILE):
                 self.fs.put_file(str(staged / top), self.key(top))
@@ -396,8 +415,7 @@ class RemoteDataset:
             raise DatasetError(f"{self.root}: no genbench dataset there (no committed scene, no dataset.json)")
         scenes_dir(data).mkdir(parents=True, exist_ok=True)
         markers.mkdir(parents=True, exist_ok=True)
-        for sid in ids:
-            marker = self.fs.cat_file(self.marker_key(sid))
+        for sid, marker in self._markers(ids).items():
             kept = markers / f"{sid}{MARKER_SUFFIX}"
             if scene_dir(data, sid).is_dir() and kept.is_file() and kept.read_bytes() == marker:
                 continue
