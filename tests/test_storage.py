@@ -126,22 +126,26 @@ def test_toy_run_to_s3_validates_and_equals_the_local_run(url: str, tmp_path: Pa
 
 KILLED_WHILE_UPLOADING = """
 import os, signal, sys
-from dataclasses import asdict, replace
-from functools import partial
+from dataclasses import asdict
+import genbench.storage
 from genbench.generators.toy import GENERATOR, ToySettings, make_toy_scene, scene_id
 from genbench.runner import run_generation
-from genbench.storage import RemoteDataset
 
 settings = ToySettings(seed=7, resolution=16, frames=2, max_objects=2)
-real = RemoteDataset.upload_scene
-def upload_scene(self, folder, sid):
-    if sid == scene_id(settings, 2):  # put half of the scene's files, then die as a killed machine does
-        files = sorted(p for p in folder.rglob("*") if p.is_file())[:5]
-        prefix = self.key("scenes", sid)
-        self.fs.put([str(p) for p in files], [f"{prefix}/{p.relative_to(folder).as_posix()}" for p in files])
-        os.kill(os.getpid(), signal.SIGKILL)
-    real(self, folder, sid)
-RemoteDataset.upload_scene = upload_scene
+dying = f"/scenes/{scene_id(settings, 2)}/"
+real_filesystem = genbench.storage.filesystem
+def filesystem(url):
+    fs, path = real_filesystem(url)
+    real_put = fs.put
+    def put(lpaths, rpaths, **kwargs):  # scene 2's upload: five files, then die as a killed machine does
+        if any(dying in r for r in rpaths):
+            real_put(lpaths[:5], rpaths[:5])
+            fs.pipe_file(rpaths[0].split(dying)[0] + dying + "rgb/full/99999.png", b"a frame of an older attempt")
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_put(lpaths, rpaths, **kwargs)
+    fs.put = put
+    return fs, path
+genbench.storage.filesystem = filesystem
 run_generation(sys.argv[1], name="toy-test", generator=GENERATOR, settings=asdict(settings), count=4,
                make_scene=lambda i: make_toy_scene(settings, i), scene_id_of=lambda i: scene_id(settings, i))
 """
@@ -154,7 +158,7 @@ def test_killed_mid_upload_leaves_no_partial_scene_visible_and_rerun_equals_unin
     assert proc.returncode == -9, proc.stderr
     remote = RemoteDataset(url)
     partial = remote.key(contract.SCENES_DIR, _toy_id(2))
-    assert len(remote.fs.find(partial)) == 5, "the run must die with part of scene 2 uploaded"
+    assert len(remote.fs.find(partial)) == 6, "the run must die with part of scene 2 uploaded"
     assert remote.committed() == [_toy_id(0), _toy_id(1)]  # the half scene is invisible ...
     copy = local_copy(url)
     assert list_scene_ids(copy) == [_toy_id(0), _toy_id(1)]  # ... to readers too
@@ -169,7 +173,8 @@ def test_killed_mid_upload_leaves_no_partial_scene_visible_and_rerun_equals_unin
     make_toy_dataset(tmp_path / "clean", count=4, settings=TOY)
     copy = local_copy(url)
     assert tree(copy, skip=(contract.DATASET_FILE,)) == tree(tmp_path / "clean", skip=(contract.DATASET_FILE,))
-    assert remote.marker(_toy_id(2)) == tree(copy / contract.SCENES_DIR / _toy_id(2))  # rewritten whole
+    assert remote.marker(_toy_id(2)) == tree(copy / contract.SCENES_DIR / _toy_id(2))  # rewritten whole ...
+    assert sorted(remote.fs.find(partial)) == sorted(f"{partial}/{rel}" for rel in remote.marker(_toy_id(2)))  # only
     assert validate_dataset(copy).ok and remote.uncommitted() == []
 
 
