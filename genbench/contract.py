@@ -34,6 +34,7 @@ SCENES_DIR = "scenes"
 META_FILE = "meta.json"
 RUN_FILE = "run.json"
 PARTIAL_PREFIX = ".partial-"  # temporary scene folders; never visible as scenes
+FAILURES_FILE = "failures.json"  # scenes that failed in the last run, with their errors
 
 RGB_DIR = "rgb"
 LAYERS_DIR = "layers"

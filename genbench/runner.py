@@ -8,7 +8,9 @@ rest the same way for all of them:
 - a scene that raises is retried ``retries`` times, then written to ``failures.json``
   with its error, and the run goes on;
 - a folder made with other settings is refused before anything is written;
-- the manifest and dataset.json are rebuilt from the scenes at the end (`finalize`).
+- the manifest and dataset.json are rebuilt from the scenes at the end (`finalize`);
+- `root` is a folder or any URL fsspec reaches (s3://, gs://): `genbench.storage` commits each
+  scene the same all-or-nothing way there.
 """
 
 from __future__ import annotations
@@ -19,34 +21,25 @@ import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from genbench import contract
-from genbench.dataset import finalize
 from genbench.errors import DatasetError
 from genbench.progress import get_logger, make_progress
 from genbench.records import DatasetInfo
-from genbench.scene import (
-    Scene,
-    list_scene_ids,
-    read_json,
-    read_meta,
-    scene_complete,
-    write_json,
-    write_scene,
-)
+from genbench.scene import Scene
+from genbench.storage import Root, open_output
 
-FAILURES_FILE = "failures.json"
+FAILURES_FILE = contract.FAILURES_FILE
 log = get_logger("runner")
 
 # How scenes get made: (make_scene, root, indices, retries) -> (index, "ok" | error) in completion order.
-Executor = Callable[[Callable[[int], Scene], Path, list[int], int], Iterator[tuple[int, str]]]
+Executor = Callable[[Callable[[int], Scene], Root, list[int], int], Iterator[tuple[int, str]]]
 
 
 @dataclass
 class RunSummary:
-    root: Path
+    root: Root
     written: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # scene id -> error
@@ -54,36 +47,25 @@ class RunSummary:
     info: DatasetInfo | None = None
 
 
-def check_compatible(root: Path, generator: str, settings: dict[str, Any]) -> None:
-    """Refuse to add scenes to a folder that holds a dataset made another way."""
-    root = Path(root)
-    if root.exists() and not root.is_dir():
-        raise DatasetError(f"{root} is a file; --out must be a folder")
-    dataset_file = root / contract.DATASET_FILE
-    if dataset_file.is_file():
-        existing = read_json(dataset_file)
-        theirs = (existing.get("generator"), existing.get("settings"))
-    else:
-        ids = list_scene_ids(root)
-        if not ids:
-            if root.is_dir() and any(p.name not in (contract.SCENES_DIR, FAILURES_FILE) for p in root.iterdir()):
-                raise DatasetError(f"{root} is not empty and holds no genbench dataset; choose an empty --out")
-            return
-        meta = read_meta(root, ids[0])
-        theirs = (meta.generator, meta.settings)
-    if theirs != (generator, settings):
+def check_compatible(root: Root, generator: str, settings: dict[str, Any]) -> None:
+    """Refuse to add scenes to a folder (or bucket prefix) that holds a dataset made another way."""
+    out = open_output(root)
+    theirs = out.existing()
+    if theirs is not None and theirs != (generator, settings):
         raise DatasetError(
-            f"{root} holds a dataset made by {theirs[0]!r} with other settings; rerun with the same "
+            f"{out.root} holds a dataset made by {theirs[0]!r} with other settings; rerun with the same "
             "settings to resume, or choose another --out"
         )
 
 
-def make_and_write(make_scene: Callable[[int], Scene], root: Path | str, index: int, retries: int) -> str:
-    """One task: make scene `index` and write it under `root`. Returns "ok" or the last error."""
+def make_and_write(make_scene: Callable[[int], Scene], root: Root, index: int, retries: int) -> str:
+    """One task: make scene `index` and write it under `root` (a folder or a URL). Returns "ok" or the last
+    error."""
     error = ""
+    out = open_output(root)
     for _attempt in range(retries + 1):
         try:
-            write_scene(Path(root), make_scene(index))
+            out.write_scene(make_scene(index))
             return "ok"
         except Exception as exc:  # a failing scene must not stop the run
             error = f"{exc.__class__.__name__}: {exc}\n{traceback.format_exc(limit=3)}"
@@ -93,7 +75,7 @@ def make_and_write(make_scene: Callable[[int], Scene], root: Path | str, index: 
 def local_executor(workers: int = 1) -> Executor:
     """Scenes in this process (workers <= 1) or in a pool of `workers` processes."""
 
-    def execute(make_scene: Callable[[int], Scene], root: Path, indices: list[int],
+    def execute(make_scene: Callable[[int], Scene], root: Root, indices: list[int],
                 retries: int) -> Iterator[tuple[int, str]]:
         if workers <= 1:
             for i in indices:
@@ -109,7 +91,7 @@ def local_executor(workers: int = 1) -> Executor:
 
 
 def run_generation(
-    root: Path,
+    root: Root,
     *,
     name: str,
     generator: str,
@@ -130,19 +112,18 @@ def run_generation(
     `settings` must be JSON-serialisable and identify the run (everything except the
     count and parallelism): it is stored in dataset.json and compared on resume.
     """
-    root = Path(root)
+    out = open_output(root)
+    root = out.root
     if count < 0:
         raise DatasetError(f"the number of scenes must be >= 0, got {count}")
     check_compatible(root, generator, settings)
-    try:
-        (root / contract.SCENES_DIR).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatasetError(f"cannot create the output folder {root}: {exc.strerror}") from None
+    out.prepare()
     summary = RunSummary(root)
     start = time.perf_counter()
+    complete = out.complete([scene_id_of(i) for i in range(count)])
     pending = []
     for i in range(count):
-        (summary.skipped if scene_complete(root, scene_id_of(i)) else pending).append(i)
+        (summary.skipped if scene_id_of(i) in complete else pending).append(i)
     if summary.skipped:
         log.info("%d of %d scenes already complete in %s; making the other %d",
                  len(summary.skipped), count, root, len(pending))
@@ -164,12 +145,11 @@ def run_generation(
             record(index, status)
             progress.advance(task)
 
-    failures_path = root / FAILURES_FILE
     if summary.failed:
-        write_json(failures_path, {"failed": summary.failed})
-    elif failures_path.exists():
-        failures_path.unlink()
+        out.write_json(FAILURES_FILE, {"failed": summary.failed})
+    else:
+        out.remove(FAILURES_FILE)
     summary.written.sort()
-    summary.info = finalize(root, name=name, generator=generator, settings=settings)
+    summary.info = out.finalize(name=name, generator=generator, settings=settings)
     summary.seconds = time.perf_counter() - start
     return summary

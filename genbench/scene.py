@@ -109,10 +109,15 @@ def remove_partials(root: Path, scene_id: str | None = None) -> list[Path]:
     return removed
 
 
+def json_text(data: object) -> str:
+    """genbench's JSON file text: indented, sorted keys for stable bytes."""
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
 def write_json(path: Path, data: object) -> None:
     """Write JSON atomically (temporary file + rename), sorted keys for stable bytes."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    tmp.write_text(json_text(data))
     os.replace(tmp, path)
 
 

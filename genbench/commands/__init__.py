@@ -22,7 +22,7 @@ class Command:
 
 def _render(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenes", type=int, required=True, help="number of scenes to make")
-    p.add_argument("--out", required=True, help="dataset folder to create or resume")
+    p.add_argument("--out", required=True, help="dataset folder or URL (s3://, gs://) to create or resume")
     p.add_argument("--seed", type=int, default=0, help="dataset seed; (seed, index) fixes a scene (default 0)")
     p.add_argument("--resolution", type=int, help="frame width and height in pixels (default from preset)")
     p.add_argument("--frames", type=int, help="frames per scene (default from preset)")
@@ -53,7 +53,7 @@ def _paste(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", required=True, help="videos with object masks (DAVIS/YouTube-VOS, mp4+masks, genbench)")
     p.add_argument("--targets", required=True, help="videos, frame folders or a genbench dataset to paste onto")
     p.add_argument("--count", type=int, required=True, help="number of scenes to make")
-    p.add_argument("--out", required=True, help="dataset folder to create or resume")
+    p.add_argument("--out", required=True, help="dataset folder or URL (s3://, gs://) to create or resume")
     p.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
     p.add_argument("--shadow", action="store_true", help="add a synthetic cast shadow from the object's mask")
     p.add_argument("--frames", type=int, default=48, help="most frames per scene (default 48)")
@@ -63,14 +63,14 @@ def _paste(p: argparse.ArgumentParser) -> None:
 
 def _tripod(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="VIDEO_OR_FRAME_DIR", help="static-camera videos or frame folders")
-    p.add_argument("--out", required=True, help="dataset folder to create or resume")
+    p.add_argument("--out", required=True, help="dataset folder or URL (s3://, gs://) to create or resume")
     p.add_argument("--max-size", type=int, help="longest side in pixels; larger inputs are downscaled")
     p.add_argument("--window", type=int, default=48, help="most frames per scene (default 48)")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
 
 
 def _validate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("dataset", metavar="DIR", help="dataset folder to check")
+    p.add_argument("dataset", metavar="DIR", help="dataset folder or URL (s3://, gs://) to check")
     p.add_argument("--workers", type=int, default=1, help="processes reading frames (default 1)")
     p.add_argument("--json", action="store_true", help="print the report as JSON instead of lines")
 
@@ -91,7 +91,7 @@ def _eval(p: argparse.ArgumentParser) -> None:
                    help="method spec(s) NAME[:ARG], comma-separated; ARG goes to the last method's constructor, "
                         "e.g. external:'python my.py {input} {output}'")
     p.add_argument("--task", choices=["removal", "layering"], default="removal")
-    p.add_argument("--data", help="dataset folder (default: the benchmark split)")
+    p.add_argument("--data", help="dataset folder or URL (s3://, gs://) (default: the benchmark split)")
     p.add_argument("--split", help="split to score (default: test, or the dataset's only split)")
     p.add_argument("--out", default="results", help="folder for results.json, CSV, Markdown and HTML")
     p.add_argument("--predictions", help="score an existing predictions folder instead of running the method")
@@ -165,7 +165,7 @@ def _edit(p: argparse.ArgumentParser) -> None:
 
 
 def _publish(p: argparse.ArgumentParser) -> None:
-    p.add_argument("dataset", nargs="+", metavar="DATASET", help="dataset folder(s); one config per generator")
+    p.add_argument("dataset", nargs="+", metavar="DATASET", help="dataset folders or URLs; one config per generator")
     p.add_argument("--to", help="write exactly what would be pushed into this folder (with --repo-id: and push it)")
     p.add_argument("--repo-id", help="push to this Hugging Face Hub dataset repo (ORG/NAME); resumable")
     p.add_argument("--private", action="store_true", help="create the Hub repo private")
@@ -211,7 +211,7 @@ def _benchmark(p: argparse.ArgumentParser) -> None:
     p.add_argument("dataset", nargs="?", metavar="DIR", help="split folder for verify/checksums (default: the "
                    "mini split shipped in the package)")
     p.add_argument("--split", default="mini", help="which split: mini (ships in the package) or full")
-    p.add_argument("--out", help="new folder to build or fetch into")
+    p.add_argument("--out", help="new folder to build or fetch into (build: or a URL, s3://, gs://)")
     p.add_argument("--from", dest="source", metavar="REPO_OR_DIR",
                    help="fetch: a Hub dataset repo id or a local `genbench publish` folder (default: the split's "
                         "official repo, genbench/genbench-benchmark-<split>-v<version>)")

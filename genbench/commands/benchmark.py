@@ -10,17 +10,22 @@ from genbench.errors import GenbenchError
 
 def run(args: argparse.Namespace) -> int:
     from genbench.benchmark import split as sp
+    from genbench.storage import local_copy, open_output
 
     spec = sp.recipe(args.split)
     checksums = Path(args.checksums) if args.checksums else sp.checksum_file(spec.name)
     if args.action == "build":
         if not args.out:
             raise GenbenchError("benchmark build needs --out DIR (a new folder)")
-        print(f"building {spec.dataset_name}: parts in {sp.work_folder(Path(args.out))} (if interrupted, run the "
-              "same command again to resume)", flush=True)
         options = ("--executor", args.executor, "--device", args.device, *(("--address", args.address)
                                                                             if args.address else ()))
-        out = sp.build_split(spec, Path(args.out), workers=args.workers, render_options=options)
+
+        def build(folder: Path) -> Path:
+            print(f"building {spec.dataset_name}: parts in {sp.work_folder(folder)} (if interrupted, run the "
+                  "same command again to resume)", flush=True)
+            return sp.build_split(spec, folder, workers=args.workers, render_options=options)
+
+        out = open_output(args.out).build_into(build)  # a URL (s3://, gs://): built locally, then uploaded
         print(f"built {spec.dataset_name} in {out}; compare with the official copy: "
               f"genbench benchmark verify {out} --split {spec.name}")
         return 0
@@ -31,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{out}: the official {spec.dataset_name} (every file matches {checksums.name}); score on it with "
               f"genbench eval --data {out} --method ...")
         return 0
-    root = Path(args.dataset) if args.dataset else (sp.SHIPPED if spec.name == "mini" else None)
+    root = local_copy(args.dataset) if args.dataset else (sp.SHIPPED if spec.name == "mini" else None)
     if root is None or not root.is_dir():
         raise GenbenchError(f"benchmark {args.action} needs the split's folder: genbench benchmark {args.action} DIR")
     if args.action == "checksums":

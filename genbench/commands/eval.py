@@ -16,6 +16,7 @@ def run(args: argparse.Namespace) -> int:
     from genbench.benchmark.report import write_report
     from genbench.benchmark.results import markdown, write_results
     from genbench.methods import split_method_specs
+    from genbench.storage import local_copy
 
     methods = split_method_specs(args.method)
     settings = EvalSettings(task=args.task, split=args.split, max_frames=getattr(args, "max_frames", None),
@@ -26,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     if args.dinov2 or os.environ.get(prove.ENV_VAR):  # a local DINOv2 checkpoint for PROVE's RC-S and RC-T
         dinov2 = prove.DinoFeatures(args.dinov2, device=getattr(args, "device", None))
     out = Path(args.out)
-    result = evaluate(methods, Path(args.data) if args.data else None, out, settings,
+    data = local_copy(args.data) if args.data else None  # a URL (s3://, gs://) is scored on a local copy
+    result = evaluate(methods, data, out, settings,
                       predictions=Path(args.predictions) if args.predictions else None, dinov2=dinov2)
     paths = write_results(out, result)
     paths["html"] = write_report(out, result, Path(result.dataset["path"]))

@@ -12,6 +12,7 @@ def run(args: argparse.Namespace) -> int:
     from genbench.generators.paste.settings import PasteSettings
     from genbench.generators.paste.sources import digest, find_sources, find_targets
     from genbench.runner import FAILURES_FILE, run_generation
+    from genbench.storage import basename, child, output_root
 
     source_kind, sources = find_sources(Path(args.source))
     target_kind, targets = find_targets(Path(args.targets))
@@ -21,9 +22,9 @@ def run(args: argparse.Namespace) -> int:
         sources=len(sources), targets=len(targets), sources_digest=digest([c.name for c in sources]),
         targets_digest=digest([c.name for c in targets]), **optional,
     )
-    out = Path(args.out)
+    out = output_root(args.out)
     summary = run_generation(
-        out, name=out.name, generator=GENERATOR, settings=settings.to_dict(), count=args.count,
+        out, name=basename(out), generator=GENERATOR, settings=settings.to_dict(), count=args.count,
         make_scene=PasteMaker(settings, tuple(sources), tuple(targets)), scene_id_of=partial(scene_id, settings),
         workers=int(getattr(args, "workers", 1) or 1),
     )
@@ -31,5 +32,5 @@ def run(args: argparse.Namespace) -> int:
           f"{len(summary.failed)} failed ({summary.seconds:.1f} s); {len(sources)} {source_kind} source clips, "
           f"{len(targets)} {target_kind} targets")
     if summary.failed:
-        print(f"failed scenes and their errors: {out / FAILURES_FILE}")
+        print(f"failed scenes and their errors: {child(out, FAILURES_FILE)}")
     return 1 if summary.failed else 0

@@ -12,11 +12,12 @@ def run(args: argparse.Namespace) -> int:
     from genbench.errors import GenbenchError
     from genbench.publish.export import export
     from genbench.publish.push import check_repo_id, push
+    from genbench.storage import local_copy
 
     if args.to is None and args.repo_id is None:
         raise GenbenchError("say where to publish: --to DIR (a folder) and/or --repo-id ORG/NAME (the Hub)")
 
-    datasets = [Path(d) for d in args.dataset]
+    datasets = [local_copy(d) for d in args.dataset]  # a URL (s3://, gs://) is published from a local copy
     shard_bytes = int(args.max_shard_mb * 2**20)
     command = ["genbench", *sys.argv[1:]] if sys.argv[1:2] == ["publish"] else None
     if args.repo_id is None:

@@ -42,13 +42,14 @@ def run(args: argparse.Namespace) -> int:
     from genbench.contact_sheet import write_contact_sheet
     from genbench.generators.kubric.make import GENERATOR, RenderOptions, SceneMaker
     from genbench.generators.kubric.preview import write_missing_previews
+    from genbench.storage import child, output_root
 
     if args.workers < 1:
         raise GenbenchError(f"--workers must be >= 1, got {args.workers}")
     if args.address and args.executor != "ray":
         raise GenbenchError("--address needs --executor ray")
     settings = settings_from_args(args)
-    out = Path(args.out)
+    out = output_root(args.out)  # a folder, or a URL fsspec reaches (s3://, gs://)
     name = f"{GENERATOR}-{settings.preset}-s{settings.seed}"
     if args.executor == "ray":
         from genbench.generators.kubric.distributed import run_generation_ray
@@ -74,5 +75,5 @@ def run(args: argparse.Namespace) -> int:
     if sheet is not None:
         print(f"contact sheet (full | minus | effect kinds | trimask): {sheet}")
     if summary.failed:
-        print(f"failed scenes and their errors: {out / 'failures.json'}")
+        print(f"failed scenes and their errors: {child(out, 'failures.json')}")
     return 1 if summary.failed else 0

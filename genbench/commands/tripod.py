@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from genbench.generators.tripod.settings import TripodSettings
     from genbench.progress import get_logger, track
     from genbench.runner import FAILURES_FILE, run_generation
-    from genbench.scene import write_json
+    from genbench.storage import basename, child, open_output
 
     log = get_logger("tripod")
     inputs = _inputs(list(args.inputs))
@@ -92,13 +92,14 @@ def run(args: argparse.Namespace) -> int:
     summaries = {name: summaries[name] for _, name in inputs}  # input order
     if not plan:
         raise NothingAccepted(nothing_accepted(rejected))
-    out = Path(args.out)
-    summary = run_generation(out, name=out.name, generator=GENERATOR, settings=settings_dict, count=len(plan),
+    output = open_output(args.out)  # a folder, or a URL fsspec reaches (s3://, gs://)
+    out = output.root
+    summary = run_generation(out, name=basename(out), generator=GENERATOR, settings=settings_dict, count=len(plan),
                              make_scene=maker, scene_id_of=lambda i: plan[i].scene_id,
                              workers=int(getattr(args, "workers", 1) or 1))
-    write_json(out / REJECTED_FILE, {"rejected": rejected, "inputs": summaries})
+    output.write_json(REJECTED_FILE, {"rejected": rejected, "inputs": summaries})
     print(f"{out}: {len(plan)} windows accepted ({len(summary.written)} written, {len(summary.skipped)} already "
-          f"there, {len(summary.failed)} failed), {len(rejected)} rejected with reasons in {out / REJECTED_FILE}")
+          f"there, {len(summary.failed)} failed), {len(rejected)} rejected with reasons in {child(out, REJECTED_FILE)}")
     if summary.failed:
-        print(f"failed scenes and their errors: {out / FAILURES_FILE}")
+        print(f"failed scenes and their errors: {child(out, FAILURES_FILE)}")
     return 1 if summary.failed else 0

@@ -17,6 +17,7 @@ from typing import Any
 from genbench.errors import GenbenchError
 from genbench.runner import Executor, RunSummary, make_and_write, run_generation
 from genbench.scene import Scene
+from genbench.storage import is_remote
 
 
 def run_generation_ray(
@@ -42,7 +43,8 @@ def run_generation_ray(
         import ray
     except ImportError:
         raise GenbenchError("--executor ray needs Ray: pip install 'ray[default]'") from None
-    return run_generation(Path(root).resolve(), name=name, generator=generator, settings=settings, count=count,
+    root = root if is_remote(root) else Path(root).resolve()  # a bucket URL is what every node writes to
+    return run_generation(root, name=name, generator=generator, settings=settings, count=count,
                           make_scene=make_scene, scene_id_of=scene_id_of, retries=retries, where="on ray",
                           executor=ray_executor(ray, address, cpus_per_scene, init_kwargs))
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from genbench import contract
 from genbench.frames import read_video
 from genbench.preview import strip, write_gif
-from genbench.scene import list_scene_ids, read_meta, scene_dir
+from genbench.scene import read_meta, scene_dir
+from genbench.storage import Root, open_output
 from genbench.trimask import trimask
 
 PREVIEW_FILE = "preview.gif"
@@ -38,7 +39,6 @@ def write_preview(root: Path, scene_id: str) -> Path:
     return path
 
 
-def write_missing_previews(root: Path) -> list[Path]:
-    """Previews for every complete scene that has none yet; returns the files written."""
-    return [write_preview(root, sid) for sid in list_scene_ids(root)
-            if not (scene_dir(root, sid) / PREVIEW_FILE).is_file()]
+def write_missing_previews(root: Root) -> list:
+    """Previews for every complete scene that has none yet, in a folder or a bucket; returns what was written."""
+    return open_output(root).add_to_scenes(PREVIEW_FILE, write_preview)
