@@ -182,3 +182,39 @@ def test_render_writes_effect_kinds_that_validate_accepts(tmp_path: Path) -> Non
     assert any("light" in scene.meta.effects.get(k, []) for k in glowing), scene.meta.effects
     for k, kinds in scene.meta.effects.items():
         assert sorted(scene.effects[k]) == kinds and all(scene.effects[k][kind].any() for kind in kinds)
+
+
+def test_kind_rules_on_synthetic_passes() -> None:
+    """Without Blender: a darker diffuse-direct patch is a shadow, a brighter one light, a changed transmission patch
+    refraction; noise of every pass alone (10% relative, zero mean) and changes below the tolerance make no mask."""
+    from genbench.generators.kubric.kinds import PASSES, KindParams, kind_masks
+
+    rng = np.random.default_rng(0)
+    shape = (2, 48, 48)
+    base = {name: np.full(shape, 1.0, np.float32) for name in PASSES}
+    base["transmission"][:] = 0.0
+    full = {name: v + rng.normal(0, 0.1, shape).astype(np.float32) * (v > 0) for name, v in base.items()}
+    minus = {name: v + rng.normal(0, 0.1, shape).astype(np.float32) * (v > 0) for name, v in base.items()}
+    patch = (slice(None), slice(10, 20), slice(10, 20))
+    far = (slice(None), slice(30, 40), slice(30, 40))
+    full["diffuse_direct"][patch] -= 0.6  # k's shadow
+    full["diffuse_indirect"][far] += 0.6  # k's light
+    full["transmission"][far] += 0.4  # k seen through glass
+    image = np.full((*shape, 3), 120, np.uint8)
+    minus_image = image.copy()
+    minus_image[patch] += 30
+    minus_image[far] -= 30
+    own = np.zeros(shape, bool)
+    own[:, 22:26, 22:26] = True
+    region = np.ones(shape, bool)
+    result = kind_masks(image, minus_image, full, minus, own, region, KindParams())
+    assert set(result.masks) == {"shadow", "light", "refraction"}
+    assert result.masks["shadow"][patch].mean() > 0.9 and not result.masks["shadow"][far].any()
+    assert result.masks["light"][far].mean() > 0.9 and not result.masks["light"][patch].any()
+    assert not any(m[own].any() for m in result.masks.values())
+    quiet = kind_masks(image, image + 1, full, minus, own, region, KindParams())  # passes noisy, image unchanged
+    assert quiet.masks == {}
+    noisy = [{name: v + rng.normal(0, 0.1, shape).astype(np.float32) * (v > 0) for name, v in base.items()}
+             for _ in range(2)]
+    noise_only = kind_masks(image, minus_image, *noisy, own, region, KindParams())
+    assert noise_only.masks == {}, "passes that changed by noise alone made a kind"
