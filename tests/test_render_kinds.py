@@ -218,3 +218,19 @@ def test_kind_rules_on_synthetic_passes() -> None:
              for _ in range(2)]
     noise_only = kind_masks(image, minus_image, *noisy, own, region, KindParams())
     assert noise_only.masks == {}, "passes that changed by noise alone made a kind"
+
+
+def test_v1_looks_runs_write_no_kinds() -> None:
+    """The v1 benchmark recipes (v1 looks) write what they always wrote: no light passes, no kind masks, no new
+    meta.json fields; the same scene with the looks beyond v1 gets its shadow."""
+    from genbench.generators.kubric.settings import V1_LOOKS
+
+    spec = plain_spec()
+    spec.update(objects=spec["objects"][:1], targets=[1])
+    v1 = make_scene(replace(SETTINGS, frames=1, **V1_LOOKS), 0, RenderOptions(threads=2), spec=copy.deepcopy(spec))
+    assert v1.effects == {} and "effects" not in v1.meta.to_dict()
+    assert "kinds" not in v1.meta.quality and "kinds" not in v1.meta.quality["objects"]["1"]
+    assert "kinds" not in v1.meta.run["timings"]
+    now = make_scene(replace(SETTINGS, frames=1), 0, RenderOptions(threads=2), spec=spec)
+    assert "shadow" in now.meta.effects[1]
+    np.testing.assert_array_equal(v1.rgb[contract.FULL], now.rgb[contract.FULL])

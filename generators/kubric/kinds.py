@@ -94,7 +94,7 @@ def kind_masks(full: np.ndarray, minus: np.ndarray, full_passes: dict[str, np.nd
     absolute = sum(np.abs(c) for c in change.values()) + 1e-9
     outside = ~dilate(own, params.dilation) & region
     still = image <= params.tolerance
-    share, floors = {}, {}
+    strong, direction, floors = {}, {}, {}
     for name in PASSES:
         relative = change[name] / total
         quiet = relative[still & ~near_own]
@@ -103,13 +103,13 @@ def kind_masks(full: np.ndarray, minus: np.ndarray, full_passes: dict[str, np.nd
             floor = NOISE_SIGMAS * 1.4826 * float(np.median(np.abs(quiet - np.median(quiet))))
         floors[name] = round(max(params.min_relative, floor), 6)
         levels = image * np.abs(change[name]) / absolute
-        share[name] = (levels > params.tolerance) & (np.abs(relative) > floors[name]), np.sign(change[name])
+        strong[name] = (levels > params.tolerance) & (np.abs(relative) > floors[name])
+        direction[name] = np.sign(change[name])
     masks: dict[str, np.ndarray] = {}
     for kind, rules in KIND_RULES.items():
         hit = np.zeros(image.shape, bool)
         for name, sign in rules:
-            strong, direction = share[name]
-            hit |= strong & (direction == sign if sign else True)
+            hit |= strong[name] & (direction[name] == sign if sign else True)
         mask = dilate(hit & outside, params.dilation) & region & ~own
         if mask.any():
             masks[kind] = mask

@@ -9,7 +9,7 @@ Ray) calls with an index; `scene_id(settings, index)` names its folder. Frames d
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,8 @@ class RenderOptions:
     crop: render minus_k/solo_k/bg only in the window their effects can reach (`region.py`).
     kinds: also render the light passes of full and minus_k and split each object's effect mask into
     kinds (`kinds.py`: masks/effects/<k>/<kind>/, meta.json `effects`); the RGB bytes are the same either way.
+    Runs with the v1 looks only (the v1 benchmark recipes) never measure kinds: they write what they always
+    wrote, file for file (`measures_kinds`).
     """
 
     device: str = "auto"
@@ -46,6 +48,13 @@ class RenderOptions:
     naive: bool = False
     crop: bool = True
     kinds: bool = True
+
+
+def measures_kinds(settings: RenderSettings, options: RenderOptions) -> bool:
+    """Whether scenes of `settings` get effect kinds: asked for, and looks beyond v1 are on."""
+    from genbench.generators.kubric.realism import realism_on
+
+    return options.kinds and realism_on(settings)
 
 
 def scene_id(settings: RenderSettings, index: int) -> str:
@@ -216,6 +225,7 @@ def make_scene(settings: RenderSettings, index: int, options: RenderOptions | No
     from genbench.generators.kubric.spec import camera_path
 
     options = options or RenderOptions()
+    options = replace(options, kinds=measures_kinds(settings, options))
     timings: dict[str, float] = {}
     start = clock = time.perf_counter()
 
