@@ -4,6 +4,7 @@
     .venv/bin/python perf/render.py --scenes 8 --frames 24 --naive-frames 4  # the preset's 24 frames
     .venv/bin/python perf/render.py --threads-vs-processes  # also: 1 process x 2 threads vs 2 x 1
     .venv/bin/python perf/render.py --looks-cost --frames 24  # instead: seconds per frame, v1 looks vs HDRIs/textures
+    .venv/bin/python perf/render.py --kinds-cost --frames 8   # instead: seconds per frame with and without kinds
 
 Three pipelines render the same scenes (seed, index), interleaved scene by scene so a busy
 machine slows them alike:
@@ -28,6 +29,11 @@ renders the same scenes twice, with the v1 looks (`--worlds sky,gradient --surfa
 and with the preset's (HDRI worlds, procedural and photo textures); a scene keeps its objects,
 motion and camera in both (the looks draw from their own random stream). It prints seconds per
 frame of each and their ratio (the goal: at most 1.5x at the default preset's 64 spp).
+
+`--kinds-cost` measures what the effect kinds cost: the fast path renders the same scenes with
+and without the light passes (`RenderOptions(kinds=...)`, interleaved in this process), checks
+that their RGB videos are byte-identical, and prints seconds per frame of each, their ratio and
+the seconds the kind analysis itself took.
 """
 
 from __future__ import annotations
@@ -118,25 +124,58 @@ def write_picture(scene: Scene | None, path: str) -> None:
     Image.fromarray(np.concatenate([frames[0], frames[len(frames) // 2]], axis=0)).save(path)
 
 
+def paired_cost(runs: dict[str, tuple[RenderSettings, RenderOptions]], indices: list[int],
+                describe: Any = None) -> tuple[dict[str, Any], dict[str, dict[int, Scene]]]:
+    """Seconds per frame (wall and CPU) of two pipelines (base first) on `indices`, interleaved scene by
+    scene, their ratios (second / first), and the scenes. describe(scene) -> a line's words about it."""
+    seconds = {name: [0.0, 0.0] for name in runs}
+    scenes: dict[str, dict[int, Scene]] = {name: {} for name in runs}
+    for i in indices:
+        for name, (s, options) in runs.items():
+            scene, wall, cpu = timed(s, i, options)
+            seconds[name][0] += wall
+            seconds[name][1] += cpu
+            scenes[name][i] = scene
+            words = describe(scene) if describe else ""
+            print(f"  scene {i}, {name}: {words}{scene.meta.render['rendered_frames']:.1f} frames' pixels rendered, "
+                  f"{wall:.1f} s", flush=True)
+    frames = next(iter(runs.values()))[0].frames * len(indices)
+    out: dict[str, Any] = {name: {"s_per_frame_wall": round(w / frames, 3), "s_per_frame_cpu": round(c / frames, 3)}
+                           for name, (w, c) in seconds.items()}
+    base, other = seconds.values()
+    out["ratio_wall"], out["ratio_cpu"] = round(other[0] / base[0], 3), round(other[1] / base[1], 3)
+    return out, scenes
+
+
 def looks_cost(settings: RenderSettings, indices: list[int], threads: int) -> dict[str, Any]:
     """Seconds per frame (wall and CPU) of the fast path on `indices` with the v1 looks and with `settings`'
     own, interleaved scene by scene, and their ratios."""
-    looks = {"v1 looks": replace(settings, **V1_LOOKS), "preset looks": settings}
-    seconds = {name: [0.0, 0.0] for name in looks}
-    for i in indices:
-        for name, s in looks.items():
-            scene, wall, cpu = timed(s, i, RenderOptions(threads=threads))
-            seconds[name][0] += wall
-            seconds[name][1] += cpu
-            world, floor = scene.meta.spec["world"], scene.meta.spec["floor"]["texture"]
-            print(f"  scene {i}, {name}: world {world['kind']} {world.get('file', '')}, floor "
-                  f"{floor['kind'] if floor else 'plain'}, {scene.meta.render['rendered_frames']:.1f} frames' "
-                  f"pixels rendered, {wall:.1f} s", flush=True)
-    frames = settings.frames * len(indices)
-    out: dict[str, Any] = {name: {"s_per_frame_wall": round(w / frames, 3), "s_per_frame_cpu": round(c / frames, 3)}
-                           for name, (w, c) in seconds.items()}
-    base, dressed = seconds["v1 looks"], seconds["preset looks"]
-    out["ratio_wall"], out["ratio_cpu"] = round(dressed[0] / base[0], 3), round(dressed[1] / base[1], 3)
+    def describe(scene: Scene) -> str:
+        world, floor = scene.meta.spec["world"], scene.meta.spec["floor"]["texture"]
+        return f"world {world['kind']} {world.get('file', '')}, floor {floor['kind'] if floor else 'plain'}, "
+
+    options = RenderOptions(threads=threads)
+    runs = {"v1 looks": (replace(settings, **V1_LOOKS), options), "preset looks": (settings, options)}
+    return paired_cost(runs, indices, describe)[0]
+
+
+def kinds_cost(settings: RenderSettings, indices: list[int], threads: int) -> dict[str, Any]:
+    """Seconds per frame of the fast path on `indices` without and with the effect kinds (light passes and
+    their analysis), interleaved scene by scene; their ratios; the analysis' own seconds per frame; and
+    whether every RGB video came out byte-identical."""
+    def describe(scene: Scene) -> str:
+        return f"kinds {scene.meta.effects or '-'}, " if scene.meta.effects else ""
+
+    runs = {"without kinds": (settings, RenderOptions(threads=threads, kinds=False)),
+            "with kinds": (settings, RenderOptions(threads=threads, kinds=True))}
+    out, scenes = paired_cost(runs, indices, describe)
+    without, with_kinds = scenes["without kinds"], scenes["with kinds"]
+    out["rgb_identical"] = all(np.array_equal(without[i].rgb[name], with_kinds[i].rgb[name])
+                               for i in indices for name in without[i].rgb)
+    analysis = sum(s.meta.run["timings"].get("kinds", 0.0) for s in with_kinds.values())
+    out["analysis_s_per_frame"] = round(analysis / (settings.frames * len(indices)), 4)
+    out["extra_s_per_frame_wall"] = round(out["with kinds"]["s_per_frame_wall"]
+                                          - out["without kinds"]["s_per_frame_wall"], 3)
     return out
 
 
@@ -167,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads-vs-processes", action="store_true")
     parser.add_argument("--looks-cost", action="store_true", help="instead: seconds per frame with the v1 looks "
                         "and with the preset's HDRIs and textures (fast path, same scenes)")
+    parser.add_argument("--kinds-cost", action="store_true", help="instead: seconds per frame with and without the "
+                        "effect kinds (light passes and their analysis; fast path, same scenes, same RGB bytes)")
     parser.add_argument("--json", help="also write the numbers to this file")
     parser.add_argument("--preview", help="also write a PNG of the first scene (full, minus_k, layer, bg, trimask)")
     args = parser.parse_args(argv)
@@ -187,6 +228,21 @@ def main(argv: list[str] | None = None) -> int:
             with open(args.json, "w") as f:
                 json.dump({"settings": preset.to_dict(), "scenes": indices, "looks_cost": cost}, f, indent=2)
         return 0
+    if args.kinds_cost:
+        indices = list(range(args.first, args.first + args.scenes))
+        print(f"kinds cost, preset {preset.preset}: {preset.resolution}x{preset.resolution}, {preset.frames} frames, "
+              f"{preset.samples} spp; scenes {indices}; threads {args.threads or 'all'}", flush=True)
+        cost = kinds_cost(preset, indices, args.threads)
+        for name in ("without kinds", "with kinds"):
+            print(f"{name:13s} {cost[name]['s_per_frame_wall']:7.3f} s/frame wall {cost[name]['s_per_frame_cpu']:7.3f} "
+                  "s/frame CPU")
+        print(f"with / without kinds: {cost['ratio_wall']:.2f}x wall, {cost['ratio_cpu']:.2f}x CPU, "
+              f"{cost['extra_s_per_frame_wall']:+.3f} s/frame wall (of which the kind analysis "
+              f"{cost['analysis_s_per_frame']:.3f}); RGB byte-identical: {cost['rgb_identical']}")
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"settings": preset.to_dict(), "scenes": indices, "kinds_cost": cost}, f, indent=2)
+        return 0 if cost["rgb_identical"] else 1
     naive_frames = min(args.naive_frames or preset.frames, preset.frames)
     naive_settings = replace(fixed, frames=naive_frames)
     scale = preset.frames / naive_frames

@@ -7,8 +7,11 @@ with `hide_render` (removed, never made transparent). Every render of a scene us
 same Cycles seed and settings.
 
 Passes come back through files in a private temporary folder: the combined image as an
-8-bit PNG written by Blender (view transform applied, no dither) and the object-index
-pass through a compositor File Output node as a float EXR read with `bpy.data.images`.
+8-bit PNG written by Blender (view transform applied, no dither), the object-index pass and
+the light passes (`LIGHT_PASSES`, each summed over its direct and indirect parts where that
+is one kind, as luminance) through compositor File Output nodes as float EXRs read with
+`bpy.data.images`. Light passes come from the same samples as the combined image: turning
+them on leaves its bytes unchanged (tests/test_render_kinds.py checks it).
 """
 
 from __future__ import annotations
@@ -36,6 +39,16 @@ FLOOR_SIZE = 80.0
 VIEW_TRANSFORM = "AgX"
 TEXTURE_OUTPUT = {"checker": "Fac", "noise": "Fac", "voronoi": "Distance", "wave": "Fac", "magic": "Fac",
                   "brick": "Fac"}
+# Light passes written per render, as luminance: name -> the Cycles render-layer outputs summed into it.
+LIGHT_PASSES: dict[str, tuple[str, ...]] = {
+    "diffuse_direct": ("DiffDir",),
+    "diffuse_indirect": ("DiffInd",),
+    "glossy_direct": ("GlossDir",),
+    "glossy_indirect": ("GlossInd",),
+    "transmission": ("TransDir", "TransInd"),
+}
+VIEW_LAYER_PASSES = ("use_pass_diffuse_direct", "use_pass_diffuse_indirect", "use_pass_glossy_direct",
+                     "use_pass_glossy_indirect", "use_pass_transmission_direct", "use_pass_transmission_indirect")
 TEXTURE_NODE = {"checker": "ShaderNodeTexChecker", "noise": "ShaderNodeTexNoise", "voronoi": "ShaderNodeTexVoronoi",
                 "wave": "ShaderNodeTexWave", "magic": "ShaderNodeTexMagic", "brick": "ShaderNodeTexBrick"}
 
@@ -68,10 +81,11 @@ class BlenderScene:
 
     persistent: keep Cycles' scene data between renders (the fast path); False rebuilds
     it on every render (the naive reference in perf/render.py).
+    light_passes: render the light passes (`LIGHT_PASSES`) so that `render(passes=True)` can return them.
     """
 
     def __init__(self, spec: dict[str, Any], settings: RenderSettings, *, assets_root: Path | None = None,
-                 device: str = "auto", threads: int = 0, persistent: bool = True) -> None:
+                 device: str = "auto", threads: int = 0, persistent: bool = True, light_passes: bool = True) -> None:
         import bpy
 
         self.spec, self.settings = spec, settings
@@ -82,6 +96,8 @@ class BlenderScene:
         self.scene = bpy.context.scene
         self.device = select_device(device)
         self.threads = threads
+        self.light_passes = light_passes
+        self.last_passes: dict[str, np.ndarray] = {}
         self._configure(persistent)
         self._world()
         self._floor_and_walls()
@@ -137,10 +153,13 @@ class BlenderScene:
         c.sample_clamp_indirect = 10.0
         c.use_light_tree = True
         s.view_layers[0].use_pass_object_index = True
+        for name in VIEW_LAYER_PASSES if self.light_passes else ():
+            setattr(s.view_layers[0], name, True)
 
     # --- materials ------------------------------------------------------------------------
     def _material(self, name: str, color: list[float], roughness: float, metallic: float,
-                  transmission: float = 0.0, ior: float = 1.45, texture: dict[str, Any] | None = None) -> Any:
+                  transmission: float = 0.0, ior: float = 1.45, texture: dict[str, Any] | None = None,
+                  emission: dict[str, Any] | None = None) -> Any:
         import bpy
 
         mat = bpy.data.materials.new(name)
@@ -152,6 +171,9 @@ class BlenderScene:
         bsdf.inputs["Metallic"].default_value = metallic
         bsdf.inputs["Transmission Weight"].default_value = transmission
         bsdf.inputs["IOR"].default_value = ior
+        if emission:  # the object glows and lights its surroundings (Cycles samples it as a light)
+            bsdf.inputs["Emission Color"].default_value = (*srgb_to_linear(emission["color"]), 1.0)
+            bsdf.inputs["Emission Strength"].default_value = emission["strength"]
         if texture and texture["kind"] in ("procedural", "photo"):
             image = None
             if texture["kind"] == "photo":
@@ -282,7 +304,7 @@ class BlenderScene:
             else:
                 verts, faces = builtin_mesh(shape, obj["params"], obj["scale"])
             material = self._material(name, m["color"], m["roughness"], m["metallic"], m["transmission"], m["ior"],
-                                      m["texture"])
+                                      m["texture"], m.get("emission"))
             blender_obj = self._mesh_object(name, verts, faces, material, smooth=shape in SMOOTH_SHAPES)
         blender_obj.pass_index = obj["id"]
         blender_obj.rotation_mode = "QUATERNION"
@@ -380,6 +402,46 @@ class BlenderScene:
         out.file_slots[0].path = "index_"
         tree.links.new(layers.outputs["IndexOB"], out.inputs[0])
         self.index_output = out
+        self.pass_output = None
+        if self.light_passes:
+            self.pass_output = self._pass_output(tree, layers)
+
+    def _pass_output(self, tree: Any, layers: Any) -> Any:
+        """A File Output node writing each light pass's luminance (summed over its parts) to `<name>_NNNN.exr`."""
+        out = tree.nodes.new("CompositorNodeOutputFile")
+        out.base_path = str(self.tmp)
+        out.format.file_format = "OPEN_EXR"
+        out.format.color_depth = "32"
+        out.format.exr_codec = "NONE"
+        out.format.color_mode = "BW"
+        out.file_slots.clear()
+        for name, parts in LIGHT_PASSES.items():
+            socket = layers.outputs[parts[0]]
+            for part in parts[1:]:
+                add = tree.nodes.new("CompositorNodeMixRGB")
+                add.blend_type, add.use_clamp = "ADD", False
+                add.inputs[0].default_value = 1.0
+                tree.links.new(socket, add.inputs[1])
+                tree.links.new(layers.outputs[part], add.inputs[2])
+                socket = add.outputs[0]
+            luminance = tree.nodes.new("CompositorNodeRGBToBW")
+            tree.links.new(socket, luminance.inputs[0])
+            out.file_slots.new(f"{name}_")
+            tree.links.new(luminance.outputs[0], out.inputs[-1])
+        return out
+
+    def _read_exr(self, stem: str) -> np.ndarray:
+        """(H, W, C) float32 of `<stem>_NNNN.exr` of the current frame, top row first; the file is removed."""
+        import bpy
+
+        exr = self.tmp / f"{stem}_{self.scene.frame_current:04d}.exr"
+        image = bpy.data.images.load(str(exr), check_existing=False)
+        size = self.settings.resolution
+        pixels = np.empty(size * size * image.channels, dtype=np.float32)
+        image.pixels.foreach_get(pixels)
+        bpy.data.images.remove(image)
+        exr.unlink()
+        return np.flipud(pixels.reshape(size, size, -1))
 
     # --- per render -----------------------------------------------------------------------
     def pose(self, camera: tuple[np.ndarray, np.ndarray], objects: dict[int, tuple[np.ndarray, np.ndarray]]) -> None:
@@ -397,15 +459,21 @@ class BlenderScene:
             if obj.hide_render != hidden:
                 obj.hide_render = hidden
 
-    def render(self, *, index: bool, rect: Rect | None = None) -> tuple[np.ndarray, np.ndarray | None, float]:
+    def render(self, *, index: bool, rect: Rect | None = None,
+               passes: bool = False) -> tuple[np.ndarray, np.ndarray | None, float]:
         """Render the current state: (H, W, 3) uint8 RGB, (H, W) uint8 object ids or None, seconds.
 
         rect: render only this pixel window (Cycles border; its pixels equal a full render's), zeros elsewhere.
+        passes: also read the light passes into `last_passes` (name -> (H, W) float32 luminance; {} otherwise).
         """
         import bpy
         from PIL import Image
 
+        if passes and self.pass_output is None:
+            raise GenbenchError("light passes asked for from a scene built without them (light_passes=False)")
         self.index_output.mute = not index
+        if self.pass_output is not None:
+            self.pass_output.mute = not passes
         r, size = self.scene.render, self.settings.resolution
         r.use_border = rect is not None
         if rect is not None:
@@ -422,12 +490,6 @@ class BlenderScene:
             rgb = np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
         ids = None
         if index:
-            exr = self.tmp / f"index_{self.scene.frame_current:04d}.exr"
-            image = bpy.data.images.load(str(exr), check_existing=False)
-            size = self.settings.resolution
-            pixels = np.empty(size * size * image.channels, dtype=np.float32)
-            image.pixels.foreach_get(pixels)
-            bpy.data.images.remove(image)
-            exr.unlink()
-            ids = np.flipud(np.rint(pixels.reshape(size, size, -1)[..., 0])).clip(0, 255).astype(np.uint8)
+            ids = np.rint(self._read_exr("index")[..., 0]).clip(0, 255).astype(np.uint8)
+        self.last_passes = {name: self._read_exr(name)[..., 0].copy() for name in LIGHT_PASSES} if passes else {}
         return rgb, ids, seconds

@@ -9,7 +9,7 @@ Ray) calls with an index; `scene_id(settings, index)` names its folder. Frames d
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +44,24 @@ class RenderOptions:
     perf/render.py: a fresh Blender scene for every variant, no persistent data, every
     (variant, frame) rendered whole even when an identical one was already rendered.
     crop: render minus_k/solo_k/bg only in the window their effects can reach (`region.py`).
+    kinds: also render the light passes of full and minus_k and split each object's effect mask into
+    kinds (`kinds.py`: masks/effects/<k>/<kind>/, meta.json `effects`); the RGB bytes are the same either way.
+    Runs with the v1 looks only (the v1 benchmark recipes) never measure kinds: they write what they always
+    wrote, file for file (`measures_kinds`).
     """
 
     device: str = "auto"
     threads: int = 0
     naive: bool = False
     crop: bool = True
+    kinds: bool = True
+
+
+def measures_kinds(settings: RenderSettings, options: RenderOptions) -> bool:
+    """Whether scenes of `settings` get effect kinds: asked for, and looks beyond v1 are on."""
+    from genbench.generators.kubric.realism import realism_on
+
+    return options.kinds and realism_on(settings)
 
 
 def scene_id(settings: RenderSettings, index: int) -> str:
@@ -87,6 +99,7 @@ class Renders:
     rgb: dict[str, np.ndarray]
     index: dict[str, np.ndarray]
     rendered: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, H, W) bool: pixels rendered
+    passes: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # name -> light pass -> (T, H, W) f16
     renders: int = 0
     pixels: float = 0.0  # rendered area in whole frames
     render_seconds: float = 0.0
@@ -112,12 +125,16 @@ def _run_jobs(blender: Any, jobs: list[RenderJob], camera: tuple[np.ndarray, np.
         blender.show_only(job.visible)
         rgb = np.zeros((size, size, 3), np.uint8)
         ids = np.zeros((size, size), np.uint8) if job.index else None
+        want = any(name in out.passes for name, _ in job.uses)
+        passes: dict[str, np.ndarray] = {}
         for rect in [None] if job.windows is None else job.windows:
-            part, part_ids, seconds = blender.render(index=job.index, rect=rect)
+            part, part_ids, seconds = blender.render(index=job.index, rect=rect, passes=want)
             box = (slice(None), slice(None)) if rect is None else (slice(rect.y0, rect.y1), slice(rect.x0, rect.x1))
             rgb[box] = part[box]
             if ids is not None and part_ids is not None:
                 ids[box] = part_ids[box]
+            for pass_name, values in blender.last_passes.items():
+                passes.setdefault(pass_name, np.zeros((size, size), np.float16))[box] = values[box]
             out.renders += 1
             out.pixels += 1.0 if rect is None else rect.area / size / size
             out.render_seconds += seconds
@@ -125,6 +142,8 @@ def _run_jobs(blender: Any, jobs: list[RenderJob], camera: tuple[np.ndarray, np.
             out.rgb[name][frame] = rgb
             if name in out.index and ids is not None:
                 out.index[name][frame] = ids
+            for pass_name, values in passes.items() if name in out.passes else ():
+                out.passes[name][pass_name][frame] = values
 
 
 def _fill_outside(jobs: list[RenderJob], out: Renders) -> None:
@@ -141,6 +160,11 @@ def _fill_outside(jobs: list[RenderJob], out: Renders) -> None:
                 if name == contract.FULL or (source == contract.BG) != name.startswith("solo_"):
                     continue
                 out.rgb[name][frame][~inside] = reference[frame][~inside]
+    full = out.passes.get(contract.FULL, {})
+    for name, passes in out.passes.items():  # minus_k's light passes outside its windows: full's
+        if name != contract.FULL and name in out.rendered:
+            for pass_name, values in passes.items():
+                values[~out.rendered[name]] = full[pass_name][~out.rendered[name]]
 
 
 def render_variants(blender: Any, spec: dict[str, Any], settings: RenderSettings, camera: tuple[np.ndarray, np.ndarray],
@@ -152,7 +176,7 @@ def render_variants(blender: Any, spec: dict[str, Any], settings: RenderSettings
     worlds: variant name -> the poses it renders instead of `poses` (minus_k of a physics counterfactual
     where k changes how others move; such a variant gets an index pass too).
     """
-    from genbench.generators.kubric.blender import BlenderScene
+    from genbench.generators.kubric.blender import LIGHT_PASSES, BlenderScene
 
     ids = [o["id"] for o in spec["objects"]]
     worlds = worlds or {}
@@ -161,6 +185,9 @@ def render_variants(blender: Any, spec: dict[str, Any], settings: RenderSettings
     t, size = settings.frames, settings.resolution
     out = Renders(rgb={v.name: np.zeros((t, size, size, 3), np.uint8) for v in variants},
                   index={v.name: np.zeros((t, size, size), np.uint8) for v in variants if v.index})
+    if options.kinds:
+        out.passes = {v.name: {p: np.zeros((t, size, size), np.float16) for p in LIGHT_PASSES}
+                      for v in variants if v.kind in ("full", "minus")}
     if not options.naive:
         windows = None
         if options.crop:
@@ -179,7 +206,7 @@ def render_variants(blender: Any, spec: dict[str, Any], settings: RenderSettings
             start = time.perf_counter()
             blender.close()
             blender = BlenderScene(spec, settings, assets_root=assets_root, device=options.device,
-                                   threads=options.threads, persistent=False)
+                                   threads=options.threads, persistent=False, light_passes=options.kinds)
             out.build_seconds += time.perf_counter() - start
         _run_jobs(blender, plan_renders([variant], camera, poses, dedupe=False, worlds=worlds), camera, poses, out,
                   worlds)
@@ -216,6 +243,7 @@ def make_scene(settings: RenderSettings, index: int, options: RenderOptions | No
     from genbench.generators.kubric.spec import camera_path
 
     options = options or RenderOptions()
+    options = replace(options, kinds=measures_kinds(settings, options))
     timings: dict[str, float] = {}
     start = clock = time.perf_counter()
 
@@ -229,7 +257,7 @@ def make_scene(settings: RenderSettings, index: int, options: RenderOptions | No
     lap("sample")
     assets_root = Path(settings.assets) if settings.assets else None
     blender = BlenderScene(spec, settings, assets_root=assets_root, device=options.device, threads=options.threads,
-                           persistent=not options.naive)
+                           persistent=not options.naive, light_passes=options.kinds)
     lap("build")
     trajectories = simulate(spec, blender.vertices, frames=settings.frames, fps=settings.fps)
     for tr in trajectories.values():
@@ -259,16 +287,49 @@ def make_scene(settings: RenderSettings, index: int, options: RenderOptions | No
                                  params.dilation) for k, w in worlds.items() if w.affected}
     exact = make_exact(renders.rgb, visible, amodal, targets, params, rendered=renders.rendered, changed=changed)
     lap("exact")
+    effects: dict[int, dict[str, np.ndarray]] = {}
+    if options.kinds:
+        effects = _effect_kinds(renders, visible, amodal, targets, params, exact.quality, changed)
+        lap("kinds")
     timings["total"] = round(time.perf_counter() - start, 4)
 
     meta = _meta(settings, index, spec, trajectories, camera, visible, device, options, renders, timings,
                  exact.quality)
     meta.samples, meta.changed = physics_samples(meta.samples, worlds), sorted(changed)
     meta.instances = physics_paths(meta.instances, worlds)
+    meta.effects = {k: sorted(kinds) for k, kinds in effects.items() if kinds}
     return Scene(meta=meta, rgb=exact.rgb, visible=visible, layers=exact.layers,
                  amodal={k: np.where(amodal[k], 255, 0).astype(np.uint8) for k in targets},
                  trimasks=physics_trimasks(meta.scene_id, meta.samples, visible, changed),
-                 changed={k: np.where(m, 255, 0).astype(np.uint8) for k, m in changed.items()})
+                 changed={k: np.where(m, 255, 0).astype(np.uint8) for k, m in changed.items()},
+                 effects={k: {kind: np.where(m, 255, 0).astype(np.uint8) for kind, m in kinds.items()}
+                          for k, kinds in effects.items() if kinds})
+
+
+def _effect_kinds(renders: Renders, visible: np.ndarray, amodal: dict[int, np.ndarray], targets: list[int],
+                  params: ExactParams, quality: dict[str, Any], changed: dict[int, np.ndarray]
+                  ) -> dict[int, dict[str, np.ndarray]]:
+    """Each target's effect mask split into kinds from the light passes of full and minus_k (`kinds.py`);
+    the kinds' areas and the passes' noise floors go to quality.objects.<k>.kinds. A physics counterfactual's
+    changed region (`changed`: k -> (T, H, W) bool) is other objects moving, not k's light: it gets no kind."""
+    from genbench.generators.kubric.kinds import KindParams, kind_masks
+    from genbench.trimask import dilate
+
+    kind_params = KindParams(params.tolerance, params.blur, params.dilation)
+    quality["kinds"] = kind_params.to_dict()
+    full = renders.rgb[contract.FULL]
+    out = {}
+    for k in targets:
+        name = contract.minus_video(k)
+        own = visible == k
+        region = dilate(effect_mask(full, renders.rgb[name], params) | amodal[k] | own, params.dilation)
+        if k in changed:
+            region &= ~changed[k]
+        result = kind_masks(full, renders.rgb[name], renders.passes[contract.FULL], renders.passes[name], own,
+                            region, kind_params)
+        out[k] = result.masks
+        quality["objects"][str(k)]["kinds"] = result.stats
+    return out
 
 
 def _meta(settings: RenderSettings, index: int, spec: dict[str, Any], trajectories: dict[int, Trajectory],

@@ -14,6 +14,10 @@ separate random stream, as far as `settings.worlds` and `settings.surfaces` ask:
   replaces the v1 draw with probability `P_NEW[surface]`; else the v1 texture stays when its kind
   (`plain`: none, `pattern`) is allowed, else the other v1 kind is drawn. Transmissive objects and
   user assets (which bring their own materials) keep theirs.
+- after those draws (so they stay what they were): walls turn glossy (low roughness: they reflect
+  the objects) with probability `P_GLOSSY_WALLS`, and each built-in opaque object glows with
+  probability `P_EMISSIVE` (material kind `emissive`: an emission colour and strength on top of its
+  surface; Cycles samples it as a light, so it lights its surroundings).
 
 With the v1 kinds only, nothing is drawn and the spec is returned unchanged. Pure numpy, no bpy.
 """
@@ -42,6 +46,11 @@ PATTERNS = ("noise", "wood", "tile", "checker")
 PHOTO_SCALE = {"floor": (0.1, 0.4), "walls": (0.1, 0.4), "object": (0.4, 1.2)}  # a 512-px image: 2.5-10 m
 PATTERN_SCALE = {"floor": (0.3, 2.5), "walls": (0.3, 2.5), "object": (0.8, 4.0)}
 WOOD = ((0.05, 0.11), (0.45, 0.8), (0.25, 0.75))  # hue, saturation, value ranges of wood colours
+P_GLOSSY_WALLS = 0.4
+GLOSSY_WALL_ROUGHNESS = (0.02, 0.25)
+P_EMISSIVE = 0.1
+EMISSION_STRENGTH = (2.0, 12.0)  # Principled BSDF emission strength (1: the colour's own radiance)
+EMISSION_TEMPERATURE = (0.0, 1.0)  # 0: warm (tungsten-like) .. 1: cool (daylight-like) emission colour
 
 
 def realism_on(settings: RenderSettings) -> bool:
@@ -67,7 +76,19 @@ def dress_scene(spec: dict[str, Any], settings: RenderSettings, *, rng: np.rando
         if obj["shape"] != "asset" and material["transmission"] == 0:
             material["texture"] = _surface(material["texture"], material["color"], "object", settings.surfaces, rng,
                                            textures)
+    if walls is not None and rng.random() < P_GLOSSY_WALLS:
+        walls.update(finish="glossy", roughness=round(float(rng.uniform(*GLOSSY_WALL_ROUGHNESS)), 4))
+    for obj in spec["objects"]:
+        if obj["shape"] != "asset" and obj["material"]["transmission"] == 0 and rng.random() < P_EMISSIVE:
+            obj["material"].update(kind="emissive", emission=emission(rng))
     return spec
+
+
+def emission(rng: np.random.Generator) -> dict[str, Any]:
+    """An emission colour between warm and cool white and a strength (`EMISSION_STRENGTH`)."""
+    cool = float(rng.uniform(*EMISSION_TEMPERATURE))
+    color = [1.0, round(0.62 + 0.33 * cool, 4), round(0.3 + 0.65 * cool, 4)]
+    return {"color": color, "strength": round(float(rng.uniform(*EMISSION_STRENGTH)), 3)}
 
 
 def _world(world: dict[str, Any], sun: dict[str, Any], worlds: tuple[str, ...], rng: np.random.Generator,

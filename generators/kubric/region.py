@@ -16,8 +16,9 @@ point sets that together enclose every effect of k, grown by a pixel margin:
   object) and its floor reflection.
 
 Windows that overlap or nearly touch are merged. Anything the boxes cannot bound (a point
-behind the camera, an object above a light, windows over `MAX_FRACTION` of the frame)
-renders the full frame. Pure numpy, no bpy.
+behind the camera, an object above a light, an emissive object in the scene: it lights
+everything around it and every object casts shadows in its light, windows over
+`MAX_FRACTION` of the frame) renders the full frame. Pure numpy, no bpy.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class EffectBounds:
             e, a = np.radians(source["elevation_deg"]), np.radians(source["azimuth_deg"])
             self.sources.append(("sun", np.array([np.cos(e) * np.cos(a), np.cos(e) * np.sin(a), np.sin(e)]),
                                  float(np.radians(source["angle_deg"]) / 2)))
+        self.glows = any(obj["material"].get("emission") for obj in spec["objects"])
         self.floor = (np.zeros(3), np.array([0.0, 0.0, 1.0]))
         self.walls: list[tuple[np.ndarray, np.ndarray]] = []
         for centre, half, yaw in wall_boxes(spec):
@@ -136,6 +138,8 @@ class EffectBounds:
 
         poses: id -> (position (3,), quaternion (4,)) at this frame. None when unbounded.
         """
+        if self.glows:
+            return None
         corners = self.corners(k, *poses[k])
         r = self.radius[k]
         reach = np.array([CONTACT_FACTOR * r, CONTACT_FACTOR * r, 0.0])
