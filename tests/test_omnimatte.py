@@ -209,3 +209,33 @@ def test_bad_input_is_one_line_and_writes_nothing(toy_dataset: Path, tmp_path: P
     with pytest.raises(GenbenchError, match="steps must be"):
         replace(FAST, steps=0)
     assert not (tmp_path / "o").exists()
+
+
+def test_readme_layering_figures_match_the_run_and_mask_alpha_is_recomputed() -> None:
+    """The README's layering paragraph quotes the mini-split run kept in docs/results/mini-layering; and
+    `mask-alpha`'s soft alpha IoU follows from the split's masks and GT layers alone (its alpha is the
+    visible object mask), a second way to the same figure."""
+    import re
+
+    from genbench.benchmark.harness import default_data
+    from genbench.samples import layering_scenes, load_layering
+    from tests.readme_tables import README
+
+    text = " ".join(README.read_text().split())
+    run = json.loads((README.parent / "docs" / "results" / "mini-layering" / "results.json").read_text())["methods"]
+    omni, mask = run["omnimatte"], run["mask-alpha"]
+    quoted = re.search(r"layering score (\d\.\d+) vs (\d\.\d+)", text)
+    assert quoted and [float(g) for g in quoted.groups()] == [round(omni["headline"], 4), round(mask["headline"], 4)]
+    quoted = re.search(r"`solo_<k>` (\d+\.\d+) vs (\d+\.\d+) dB", text)
+    assert quoted and [float(g) for g in quoted.groups()] == [round(m["layers"]["regions"]["full"]["psnr"], 2)
+                                                              for m in (omni, mask)]
+    quoted = re.search(r"soft alpha IoU (\d\.\d+) vs (\d\.\d+)", text)
+    assert quoted and [float(g) for g in quoted.groups()] == [round(m["alpha"]["iou"], 3) for m in (omni, mask)]
+
+    data = default_data()
+    clips = []
+    for meta in layering_scenes(data, "test"):
+        item = load_layering(data, meta, None)
+        clips += [_iou((item.visible == k).astype(np.uint8) * 255, item.layers[k][..., 3]) for k in meta.object_ids]
+    assert len(clips) == 18
+    assert abs(np.mean(clips) - mask["alpha"]["iou"]) < 1e-9
