@@ -11,17 +11,21 @@ import numpy as np
 import pytest
 
 from genbench import contract
+from genbench.benchmark.harness import alpha_scores
 from genbench.cli import build_parser
 from genbench.commands.decompose import run as decompose
 from genbench.errors import GenbenchError
 from genbench.frames import read_video
+from genbench.generators.kubric import exact
 from genbench.generators.toy import ToySettings, make_toy_scene
 from genbench.methods import build_method
+from genbench.models.omnimatte import evidence
 from genbench.models.omnimatte.compose import compose, depth_order
 from genbench.models.omnimatte.config import OmnimatteConfig
-from genbench.models.omnimatte.optimise import fit_layers
+from genbench.models.omnimatte.degrade import LEVELS, Degradation, degrade, degrade_inputs
+from genbench.models.omnimatte.optimise import fit_layers, starting_layers
 from genbench.models.omnimatte.sources import from_removal
-from genbench.pixels import over, psnr
+from genbench.pixels import minimal_alpha, over, psnr
 
 FAST = OmnimatteConfig(steps=40)
 SCENE = "toy-s7-000000"  # three objects with drop shadows
@@ -67,6 +71,74 @@ def test_same_seed_same_bytes_and_the_depth_order(fitted) -> None:
     order = depth_order(fit.layers, scene.visible)
     assert order == [1, 2, 3]  # the toy generator stacks objects by id
     assert psnr(compose(scene.rgb[contract.BG], fit.layers, order), scene.rgb[contract.FULL]) > 45
+
+
+def _iou(alpha: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.nanmean(alpha_scores(alpha, truth)["iou"]))
+
+
+def test_ground_truth_layers_and_the_starting_alpha_share_one_formula() -> None:
+    scene, ids, solos, masks = _scene()
+    bg = scene.rgb[contract.BG]
+    assert exact.minimal_alpha is minimal_alpha and evidence.minimal_alpha is minimal_alpha
+    start = evidence.gather(bg, solos, masks, None, noise=0.0, min_floor=0.0, margin=2)
+    for k in ids:
+        formula = np.maximum(minimal_alpha(solos[k] / 255.0, bg / 255.0), masks[k])
+        np.testing.assert_allclose(start[k].alpha, formula, atol=1e-6)
+        # the toy's exact layers (a black shadow at its strength) are that alpha, to the rounding of uint8 solo
+        # videos (largest over dark background)
+        error = np.abs(start[k].alpha - scene.layers[k][..., 3] / 255.0)
+        assert error.mean() < 0.5 / 255 and np.percentile(error, 99) < 4 / 255
+        matte = exact.difference_matte(solos[k], bg, np.ones_like(masks[k]), masks[k])
+        assert np.array_equal(matte[..., 3], np.ceil(formula * 255 - 1e-6).astype(np.uint8))
+
+
+def test_calibration_measures_a_colour_shift_and_the_noise() -> None:
+    rng = np.random.default_rng(0)
+    bg = rng.uniform(0.1, 0.9, (2, 24, 24, 3))
+    video = bg * np.array([1.03, 0.98, 1.0]) + np.array([0.01, -0.005, 0.0]) + rng.normal(0, 4 / 255, bg.shape)
+    video[:, :6, :6] = 0.0  # a real change in the quiet region: an outlier, not colour or noise
+    cal = evidence.calibrate(video, bg, np.ones(bg.shape[:3], bool))
+    np.testing.assert_allclose(cal.gain, [1.03, 0.98, 1.0], atol=0.01)
+    np.testing.assert_allclose(cal.offset, [0.01, -0.005, 0.0], atol=0.006)
+    np.testing.assert_allclose(cal.sigma, 4 / 255, rtol=0.15)
+    same = evidence.calibrate(bg, bg, np.ones(bg.shape[:3], bool))
+    assert np.allclose(same.gain, 1) and np.allclose(same.offset, 0) and np.allclose(same.sigma, 0)
+
+
+def test_degradation_is_seeded_and_controlled() -> None:
+    video = np.full((2, 16, 16, 3), 128, np.uint8)
+    level = Degradation("noise", 3 / 255, 0.02)
+    assert np.array_equal(degrade(video, level, 1), degrade(video, level, 1))
+    assert not np.array_equal(degrade(video, level, 1), degrade(video, level, 2))
+    assert np.array_equal(degrade(video, LEVELS[0], 1), video)
+    noisy = degrade(video, Degradation("noise", 6 / 255), 0).astype(float)
+    assert abs(noisy.std() - 6) < 0.5 and abs(noisy.mean() - 128) < 0.5
+
+
+@pytest.fixture(scope="module")
+def noisy_fit():
+    """The toy scene's bg and solo videos with 6/255 noise (the input video stays exact), fitted for 200 steps."""
+    scene, ids, solos, masks = _scene()
+    level = next(lv for lv in LEVELS if lv.name == "noise 6/255")
+    bg, noisy = degrade_inputs(scene.rgb[contract.BG], solos, level, seed=0)
+    config = OmnimatteConfig()
+    start = starting_layers(evidence.gather(bg, noisy, masks, scene.rgb[contract.FULL], noise=config.noise_floor,
+                                            min_floor=config.min_floor, margin=config.quiet_margin), noisy)
+    fit = fit_layers(bg, noisy, masks, config, frames=scene.rgb[contract.FULL])
+    return scene, ids, masks, start, fit
+
+
+def test_on_noisy_inputs_the_fit_beats_its_starting_estimate_and_the_mask(noisy_fit) -> None:
+    scene, ids, masks, start, fit = noisy_fit
+    truth = {k: scene.layers[k][..., 3] for k in ids}
+    mask_iou = np.mean([_iou(masks[k].astype(np.uint8) * 255, truth[k]) for k in ids])
+    start_iou = np.mean([_iou(start[k][..., 3], truth[k]) for k in ids])
+    fit_iou = np.mean([_iou(fit.layers[k][..., 3], truth[k]) for k in ids])
+    # measured: mask 0.80, start 0.91, fit 0.94; a network that learns nothing returns the start
+    assert start_iou > mask_iou + 0.05
+    assert fit_iou > start_iou + 0.015, (mask_iou, start_iou, fit_iou)
+    assert fit.stats["evidence"]["1"]["floor"][0] > 2 / 255  # the noise was measured, not just the least floor
 
 
 def test_removal_sources_use_the_documented_trimasks() -> None:
@@ -137,3 +209,33 @@ def test_bad_input_is_one_line_and_writes_nothing(toy_dataset: Path, tmp_path: P
     with pytest.raises(GenbenchError, match="steps must be"):
         replace(FAST, steps=0)
     assert not (tmp_path / "o").exists()
+
+
+def test_readme_layering_figures_match_the_run_and_mask_alpha_is_recomputed() -> None:
+    """The README's layering paragraph quotes the mini-split run kept in docs/results/mini-layering; and
+    `mask-alpha`'s soft alpha IoU follows from the split's masks and GT layers alone (its alpha is the
+    visible object mask), a second way to the same figure."""
+    import re
+
+    from genbench.benchmark.harness import default_data
+    from genbench.samples import layering_scenes, load_layering
+    from tests.readme_tables import README
+
+    text = " ".join(README.read_text().split())
+    run = json.loads((README.parent / "docs" / "results" / "mini-layering" / "results.json").read_text())["methods"]
+    omni, mask = run["omnimatte"], run["mask-alpha"]
+    quoted = re.search(r"layering score (\d\.\d+) vs (\d\.\d+)", text)
+    assert quoted and [float(g) for g in quoted.groups()] == [round(omni["headline"], 4), round(mask["headline"], 4)]
+    quoted = re.search(r"`solo_<k>` (\d+\.\d+) vs (\d+\.\d+) dB", text)
+    assert quoted and [float(g) for g in quoted.groups()] == [round(m["layers"]["regions"]["full"]["psnr"], 2)
+                                                              for m in (omni, mask)]
+    quoted = re.search(r"soft alpha IoU (\d\.\d+) vs (\d\.\d+)", text)
+    assert quoted and [float(g) for g in quoted.groups()] == [round(m["alpha"]["iou"], 3) for m in (omni, mask)]
+
+    data = default_data()
+    clips = []
+    for meta in layering_scenes(data, "test"):
+        item = load_layering(data, meta, None)
+        clips += [_iou((item.visible == k).astype(np.uint8) * 255, item.layers[k][..., 3]) for k in meta.object_ids]
+    assert len(clips) == 18
+    assert abs(np.mean(clips) - mask["alpha"]["iou"]) < 1e-9

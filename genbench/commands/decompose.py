@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     _out_folder(out)
     config = replace(OmnimatteConfig(), seed=args.seed, **({"steps": args.steps} if args.steps else {}))
     inputs = _inputs(args)
-    fit = fit_layers(inputs.bg, inputs.solos, inputs.masks, config, label="decompose")
+    fit = fit_layers(inputs.bg, inputs.solos, inputs.masks, config, frames=inputs.frames, label="decompose")
     order = depth_order(fit.layers, inputs.visible)
     recomposed = compose(inputs.bg, fit.layers, order)
     checks = {"recompose_psnr": round(psnr(recomposed, inputs.frames), 3),

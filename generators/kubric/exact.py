@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from genbench import contract
-from genbench.pixels import differs, max_abs_diff, over, recorded_psnr
+from genbench.pixels import differs, max_abs_diff, minimal_alpha, over, recorded_psnr
 from genbench.trimask import dilate
 
 
@@ -75,16 +75,13 @@ def blend(inside: np.ndarray, outside: np.ndarray, weight: np.ndarray) -> np.nda
 def difference_matte(solo: np.ndarray, bg: np.ndarray, support: np.ndarray, opaque: np.ndarray) -> np.ndarray:
     """(T, H, W, 4) uint8 RGBA layer with the least alpha such that layer over `bg` gives `solo`.
 
-    alpha = max over channels of (1 - solo/bg, (solo - bg)/(1 - bg)) in [0, 1], rounded up to
+    alpha = `genbench.pixels.minimal_alpha` (the formula the layer optimiser starts from), rounded up to
     uint8 so the colour stays in range; 1 on `opaque` (the object's own pixels), 0 outside
     `support`. rgb = (solo - (1 - alpha) bg) / alpha, 0 where alpha is 0.
     """
     s = solo.astype(np.float64) / 255.0
     b = bg.astype(np.float64) / 255.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        darker = np.where(b > 0, 1.0 - s / np.where(b > 0, b, 1.0), 0.0)
-        brighter = np.where(b < 1, (s - b) / np.where(b < 1, 1.0 - b, 1.0), 0.0)
-    alpha = np.clip(np.maximum(darker, brighter).max(axis=-1), 0.0, 1.0)
+    alpha = minimal_alpha(s, b)
     alpha[opaque] = 1.0
     alpha[~support] = 0.0
     alpha8 = np.ceil(alpha * 255.0 - 1e-6).clip(0, 255)

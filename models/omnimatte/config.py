@@ -38,7 +38,8 @@ class OmnimatteConfig:
     channels: int = 16
     depth: int = 3
     prior_weight: float = 1.0
-    weight_recon: float = 1.0
+    weight_recon: float = 20.0
+    weight_recon_smooth: float = 20.0
     weight_alpha_l1: float = 0.75
     weight_alpha_l0: float = 0.075
     l0_sharpness: float = 5.0
@@ -46,6 +47,10 @@ class OmnimatteConfig:
     mask_fraction: float = 1.0 / 6.0
     weight_mask_inside: float = 0.1
     detail_transfer: bool = True
+    noise_floor: float = 3.0  # differences within this many noise sigmas explain no alpha (`evidence`)
+    min_floor: float = 2.0 / 255.0  # the least noise floor, in colour units
+    quiet_margin: int = 4  # pixels kept clear around the objects when measuring colour shift and noise
+    use_frames: bool = True  # where the input video agrees with bg, no effect starts there
     seed: int = 0
     threads: int | None = 1  # torch CPU threads (None: torch's default); 1 ran 5x faster than 2 on the loaded
     # 2-core machine, where a second thread mostly waits for a core

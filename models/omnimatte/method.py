@@ -32,5 +32,6 @@ class Omnimatte(LayeringMethod):
     def decompose(self, frames: np.ndarray, masks: dict[int, np.ndarray]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         """frames (T, H, W, 3) uint8; masks: id -> (T, H, W) bool visible. Returns (bg, {id: (T, H, W, 4) RGBA})."""
         inputs = from_removal(frames, masks, self._method, source=self.removal)
-        fit = fit_layers(inputs.bg, inputs.solos, inputs.masks, self.config, label=f"omnimatte:{self.removal}")
+        fit = fit_layers(inputs.bg, inputs.solos, inputs.masks, self.config, frames=inputs.frames,
+                         label=f"omnimatte:{self.removal}")
         return inputs.bg, fit.layers

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from genbench.errors import GenbenchError
 from genbench.models.omnimatte import losses
 from genbench.models.omnimatte.config import OmnimatteConfig
+from genbench.models.omnimatte.evidence import LayerEvidence, gather
 from genbench.models.omnimatte.unet import LayerUNet, prior_logits
 from genbench.models.threads import torch_threads
 from genbench.progress import make_progress
@@ -38,9 +39,13 @@ def _to_tensor(video: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(video)).permute(0, 3, 1, 2).float() / 255.0
 
 
-def _check(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.ndarray]) -> None:
+def _check(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.ndarray],
+           frames: np.ndarray | None) -> None:
     if bg.dtype != np.uint8 or bg.ndim != 4 or bg.shape[-1] != 3:
         raise GenbenchError(f"the background must be (T, H, W, 3) uint8, got {bg.dtype}{bg.shape}")
+    if frames is not None and (frames.shape != bg.shape or frames.dtype != np.uint8):
+        raise GenbenchError(f"the input video is {frames.dtype}{frames.shape}, expected uint8{bg.shape} "
+                            "like the background")
     if sorted(solos) != sorted(masks):
         raise GenbenchError(f"solo videos for objects {sorted(solos)} but masks for {sorted(masks)}")
     for k in solos:
@@ -53,11 +58,13 @@ def _check(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.nda
 
 @dataclass
 class _Level:
-    """One resolution of the data: solo (K, T, 3, h, w), bg (T, 3, h, w), mask (K, T, 1, h, w)."""
+    """One resolution of the data: solo and bg (bg in each solo video's colours) (K, T, 3, h, w), mask and
+    the starting alpha (K, T, 1, h, w)."""
 
     solo: torch.Tensor
     bg: torch.Tensor
     mask: torch.Tensor
+    start: torch.Tensor
 
     @classmethod
     def downscaled(cls, full: _Level, factor: int) -> _Level:
@@ -68,20 +75,17 @@ class _Level:
         def pool(x: torch.Tensor) -> torch.Tensor:
             return F.avg_pool2d(x.flatten(0, 1), factor, ceil_mode=True).unflatten(0, (k, t))
 
-        return cls(pool(full.solo), F.avg_pool2d(full.bg, factor, ceil_mode=True), pool(full.mask))
+        return cls(pool(full.solo), pool(full.bg), pool(full.mask), pool(full.start))
 
-    def batch(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """solo, bg, mask of the chosen frames of every object, as (K * F, C, h, w)."""
-        k = self.solo.shape[0]
-        solo = self.solo[:, frames].flatten(0, 1)
-        bg = self.bg[frames].repeat(k, 1, 1, 1)
-        return solo, bg, self.mask[:, frames].flatten(0, 1)
+    def batch(self, frames: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """solo, bg, mask, start of the chosen frames of every object, as (K * F, C, h, w)."""
+        return tuple(x[:, frames].flatten(0, 1) for x in (self.solo, self.bg, self.mask, self.start))
 
 
-def _forward(net: LayerUNet, solo: torch.Tensor, bg: torch.Tensor, mask: torch.Tensor, prior_weight: float
+def _forward(net: LayerUNet, solo: torch.Tensor, bg: torch.Tensor, start: torch.Tensor, prior_weight: float
              ) -> tuple[torch.Tensor, torch.Tensor]:
     """rgb (N, 3, h, w) and alpha (N, 1, h, w) in [0, 1]."""
-    logits = net(torch.cat([solo, (solo - bg).abs()], dim=1)) + prior_logits(solo, bg, mask, prior_weight)
+    logits = net(torch.cat([solo, (solo - bg).abs()], dim=1)) + prior_logits(solo, start, prior_weight)
     out = torch.sigmoid(logits)
     return out[:, :3], out[:, 3:]
 
@@ -109,27 +113,47 @@ def _finish(rgb: np.ndarray, alpha: np.ndarray, solo: np.ndarray, bg: np.ndarray
     return np.concatenate([rgb8, a8[..., None]], axis=-1)
 
 
+def _video(x: np.ndarray) -> torch.Tensor:
+    """(T, H, W, C) or (T, H, W) float -> (T, C, H, W) float32 tensor."""
+    x = x[..., None] if x.ndim == 3 else x
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).permute(0, 3, 1, 2)
+
+
+def starting_layers(evidence: dict[int, LayerEvidence], solos: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """The layers the fit starts from, as uint8 RGBA: the starting alpha with the detail-transferred colour
+    (what `fit_layers` returns when the network has learnt nothing)."""
+    return {k: _finish(solos[k].astype(np.float32) / 255.0, e.alpha, solos[k].astype(np.float32) / 255.0, e.bg, True)
+            for k, e in evidence.items()}
+
+
 def fit_layers(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.ndarray],
-               config: OmnimatteConfig | None = None, *, label: str = "omnimatte") -> FitResult:
+               config: OmnimatteConfig | None = None, *, frames: np.ndarray | None = None,
+               label: str = "omnimatte") -> FitResult:
     """Fit one RGBA layer per object.
 
     bg: (T, H, W, 3) uint8 clean background; solos: object id -> (T, H, W, 3) uint8 solo video;
     masks: object id -> (T, H, W) bool, where the object itself is (amodal when known: in its solo
-    video nothing occludes it). Returns (T, H, W, 4) uint8 RGBA layers; the same inputs and config
-    give the same bytes.
+    video nothing occludes it); frames: the input video (T, H, W, 3) uint8, when known: where it agrees
+    with bg, no layer starts with any alpha off the objects (`evidence`). Returns (T, H, W, 4) uint8
+    RGBA layers; the same inputs and config give the same bytes.
     """
     config = config or OmnimatteConfig()
-    _check(bg, solos, masks)
+    _check(bg, solos, masks, frames)
     ids = sorted(solos)
     if not ids:
         return FitResult({}, {"steps": 0, "seconds": 0.0, "config": config.to_dict()})
     t0 = time.perf_counter()
+    evidence = gather(bg, solos, masks, frames if config.use_frames else None, noise=config.noise_floor,
+                      min_floor=config.min_floor, margin=config.quiet_margin)
     with torch_threads(config.threads):
         torch.manual_seed(config.seed)
         rng = torch.Generator().manual_seed(config.seed)
         device = torch.device(config.device)
-        full = _Level(torch.stack([_to_tensor(solos[k]) for k in ids]).to(device), _to_tensor(bg).to(device),
-                      torch.stack([torch.from_numpy(masks[k].astype(np.float32))[:, None] for k in ids]).to(device))
+        full = _Level(torch.stack([_to_tensor(solos[k]) for k in ids]).to(device),
+                      torch.stack([_video(evidence[k].bg) for k in ids]).to(device),
+                      torch.stack([_video(masks[k].astype(np.float32)) for k in ids]).to(device),
+                      torch.stack([_video(evidence[k].alpha) for k in ids]).to(device))
+        floor = torch.tensor(np.stack([evidence[k].floor for k in ids]), dtype=torch.float32, device=device)
         area = full.mask.mean(dim=(1, 2, 3, 4))  # (K,)
         coarse = _Level.downscaled(full, config.coarse_factor)
         net = LayerUNet(config.channels, config.depth).to(device)
@@ -137,17 +161,18 @@ def fit_layers(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np
         n_frames = bg.shape[0]
         per_step = min(config.frames_per_step, n_frames)
         area_batch = area.repeat_interleave(per_step).view(-1, 1, 1, 1)
+        floor_batch = floor.repeat_interleave(per_step, dim=0).view(-1, 3, 1, 1)
         terms: dict[str, float] = {}
         with make_progress("steps") as progress:
             task = progress.add_task(f"{label}: fitting {len(ids)} layer(s)", total=config.steps)
             for step in range(config.steps):
                 level = coarse if step < config.coarse_steps else full
-                frames = torch.randperm(n_frames, generator=rng)[:per_step].to(device)
-                solo, bgb, mask = level.batch(frames)
-                rgb, alpha = _forward(net, solo, bgb, mask, config.prior_weight)
+                chosen = torch.randperm(n_frames, generator=rng)[:per_step].to(device)
+                solo, bgb, mask, start = level.batch(chosen)
+                rgb, alpha = _forward(net, solo, bgb, start, config.prior_weight)
                 for group in opt.param_groups:
                     group["lr"] = _lr_at(step, config)
-                loss, terms = losses.total_loss(rgb, alpha, bgb, solo, mask, area_batch,
+                loss, terms = losses.total_loss(rgb, alpha, bgb, solo, mask, start, area_batch, floor_batch,
                                                 losses.weights_at(step, config), config.l0_sharpness)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -158,16 +183,17 @@ def fit_layers(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np
         with torch.no_grad():
             for i, k in enumerate(ids):
                 rgb_chunks, alpha_chunks = [], []
-                for start in range(0, n_frames, 8):
-                    sel = torch.arange(start, min(start + 8, n_frames), device=device)
-                    rgb, alpha = _forward(net, full.solo[i, sel], full.bg[sel], full.mask[i, sel], config.prior_weight)
+                for first in range(0, n_frames, 8):
+                    sel = torch.arange(first, min(first + 8, n_frames), device=device)
+                    rgb, alpha = _forward(net, full.solo[i, sel], full.bg[i, sel], full.start[i, sel],
+                                          config.prior_weight)
                     rgb_chunks.append(rgb.permute(0, 2, 3, 1).cpu().numpy())
                     alpha_chunks.append(alpha[:, 0].cpu().numpy())
                 layers[k] = _finish(np.concatenate(rgb_chunks), np.concatenate(alpha_chunks),
-                                    solos[k].astype(np.float32) / 255.0, bg.astype(np.float32) / 255.0,
-                                    config.detail_transfer)
+                                    solos[k].astype(np.float32) / 255.0, evidence[k].bg, config.detail_transfer)
     seconds = time.perf_counter() - t0
     return FitResult(layers, {"steps": config.steps, "fit_seconds": round(fit_seconds, 3),
                               "seconds": round(seconds, 3), "seconds_per_layer": round(seconds / len(ids), 3),
                               "final_terms": {k: round(v, 6) for k, v in terms.items()},
+                              "evidence": {str(k): evidence[k].summary() for k in ids},
                               "config": config.to_dict()})

@@ -1,4 +1,4 @@
-"""The small U-Net that maps (solo, |solo - bg|) to an RGBA layer, plus the prior it starts from."""
+"""The small U-Net that maps (solo, |solo - bg|) to an RGBA layer, and the logits it starts from."""
 
 from __future__ import annotations
 
@@ -52,20 +52,10 @@ class LayerUNet(nn.Module):
         return self.head(y)[..., :h, :w]
 
 
-def minimal_alpha(solo: torch.Tensor, bg: torch.Tensor) -> torch.Tensor:
-    """The smallest alpha that explains solo as some colour over bg, per pixel.
-
-    solo, bg: (N, 3, H, W) in [0, 1]. Returns (N, 1, H, W) in [0, 1]: the max over channels of
-    (bg - solo) / bg (darkening: a shadow) and (solo - bg) / (1 - bg) (brightening).
-    """
-    darker = (bg - solo) / bg.clamp_min(1e-3)
-    brighter = (solo - bg) / (1 - bg).clamp_min(1e-3)
-    return torch.maximum(darker, brighter).amax(1, keepdim=True).clamp(0, 1)
-
-
-def prior_logits(solo: torch.Tensor, bg: torch.Tensor, mask: torch.Tensor, weight: float) -> torch.Tensor:
-    """(N, 4, H, W) logits the network's output is added to: rgb from the solo video; alpha 1 on the
-    object mask (N, 1, H, W) and `minimal_alpha` elsewhere (the shadow's strength), blended towards
-    0.5 as `weight` goes from 1 to 0 (0: no alpha prior, as a network starts in the public code)."""
-    alpha = 0.5 + weight * (torch.maximum(minimal_alpha(solo, bg), mask) - 0.5)
+def prior_logits(solo: torch.Tensor, start: torch.Tensor, weight: float) -> torch.Tensor:
+    """(N, 4, H, W) logits the network's output is added to: rgb from the solo video, alpha from the
+    starting alpha `start` (N, 1, H, W; `evidence`: 1 on the object, the smallest alpha that explains the
+    change beyond the noise floor elsewhere), blended towards 0.5 as `weight` goes from 1 to 0 (0: no
+    alpha prior, as a network starts in the public code)."""
+    alpha = 0.5 + weight * (start - 0.5)
     return torch.logit(torch.cat([solo, alpha], dim=1).clamp(EPS, 1 - EPS))

@@ -1,0 +1,132 @@
+"""What the inputs say before any fitting: per layer, the colour correction of the background, the noise
+floor, and the starting alpha the optimiser begins from.
+
+bg and solo videos from a removal model are not an exact pair: they carry noise (a diffusion model's
+grain, a sensor's) and small colour shifts, and the smallest alpha that explains |solo - bg| turns both
+into a faint veil over the whole frame. Here, per layer k:
+
+1. **colour**: ``solo_k ~= gain * bg + offset`` per channel, fitted (least squares, then again
+   without outliers) on the *quiet* pixels, away from every object; bg is corrected towards solo_k.
+   An exact pair gives gain 1, offset 0.
+2. **noise**: sigma per channel = 1.4826 * MAD of the corrected difference on the same pixels; the
+   noise floor is ``max(noise_k * sigma, min_floor)`` (colour units in [0, 1]).
+3. **starting alpha**: `genbench.pixels.minimal_alpha` (the formula of the ground-truth layers) with
+   that floor, 1 on the object mask. Where the input video `frames` is given, off the objects'
+   pixels the alpha is at most what `frames` itself shows over bg (again with a floor): where the
+   input agrees with the background, no object and no effect is there, whatever the solo video says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from genbench.pixels import minimal_alpha
+from genbench.trimask import dilate
+
+MAD_TO_SIGMA = 1.4826  # sigma of a normal distribution from its median absolute deviation
+MIN_QUIET = 64  # fewer quiet pixels than this: no colour correction and no measured noise
+QUANTUM = 1.0 / 255.0  # one uint8 level: residuals this small are always inliers of the colour fit
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """solo ~= gain * bg + offset per channel; sigma: the noise of solo - corrected bg; all (3,) floats."""
+
+    gain: np.ndarray
+    offset: np.ndarray
+    sigma: np.ndarray
+
+    @classmethod
+    def identity(cls) -> Calibration:
+        return cls(np.ones(3), np.zeros(3), np.zeros(3))
+
+    def apply(self, bg: np.ndarray) -> np.ndarray:
+        """bg (..., 3) float in [0, 1] in the colours of the other video."""
+        return np.clip(bg * self.gain + self.offset, 0.0, 1.0)
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {name: [round(float(v), 6) for v in getattr(self, name)] for name in ("gain", "offset", "sigma")}
+
+
+def _robust_sigma(residual: np.ndarray) -> np.ndarray:
+    """(N, 3) -> (3,): MAD-based sigma around the median."""
+    return MAD_TO_SIGMA * np.median(np.abs(residual - np.median(residual, axis=0)), axis=0)
+
+
+def calibrate(video: np.ndarray, bg: np.ndarray, quiet: np.ndarray) -> Calibration:
+    """How `video` relates to `bg` where nothing should differ (`quiet`, (T, H, W) bool).
+
+    video, bg: (T, H, W, 3) float in [0, 1]. A per-channel affine fit, refitted on the pixels within
+    3 sigma of the first fit (shadows and other real changes in `quiet` drop out), then the noise sigma.
+    """
+    if quiet.sum() < MIN_QUIET:
+        return Calibration.identity()
+    x, y = bg[quiet].astype(np.float64), video[quiet].astype(np.float64)
+    gain, offset = np.ones(3), np.zeros(3)
+    keep = np.ones(len(x), dtype=bool)
+    for _ in range(3):
+        for c in range(3):
+            xs, ys = x[keep, c], y[keep, c]
+            if xs.std() > 1e-3:
+                gain[c], offset[c] = np.polyfit(xs, ys, 1)
+            else:
+                gain[c], offset[c] = 1.0, float(np.median(ys - xs))
+        residual = y - (x * gain + offset)
+        inliers = (np.abs(residual) <= 3 * _robust_sigma(residual[keep]) + QUANTUM).all(axis=1)
+        if inliers.sum() < MIN_QUIET:
+            break
+        keep = inliers
+    return Calibration(gain, offset, _robust_sigma((y - (x * gain + offset))[keep]))
+
+
+@dataclass(frozen=True)
+class LayerEvidence:
+    """One layer's starting point: bg in the solo video's colours (T, H, W, 3), the noise floor (3,)
+    and the starting alpha (T, H, W), all float in [0, 1]."""
+
+    bg: np.ndarray
+    floor: np.ndarray
+    alpha: np.ndarray
+    calibration: Calibration
+
+    def summary(self) -> dict[str, object]:
+        return {**self.calibration.to_dict(), "floor": [round(float(v), 6) for v in self.floor]}
+
+
+def quiet_pixels(masks: dict[int, np.ndarray], shape: tuple[int, int, int], margin: int) -> np.ndarray:
+    """(T, H, W) bool: farther than `margin` pixels from every object mask."""
+    objects = np.zeros(shape, dtype=bool)
+    for mask in masks.values():
+        objects |= mask.astype(bool)
+    return ~dilate(objects, margin)
+
+
+def gather(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.ndarray],
+           frames: np.ndarray | None, *, noise: float, min_floor: float, margin: int) -> dict[int, LayerEvidence]:
+    """Evidence of every layer. bg, solos, frames: (T, H, W, 3) uint8; masks: id -> (T, H, W) bool.
+
+    noise: the floor in sigmas; min_floor: the least floor (colour units); margin: pixels kept clear
+    around the objects when measuring colour and noise.
+    """
+    b = bg.astype(np.float64) / 255.0
+    quiet = quiet_pixels(masks, bg.shape[:3], margin)
+    full_alpha = None
+    if frames is not None:
+        f = frames.astype(np.float64) / 255.0
+        cal = calibrate(f, b, quiet)
+        full_alpha = minimal_alpha(f, cal.apply(b), np.maximum(noise * cal.sigma, min_floor))
+    objects = ~quiet_pixels(masks, bg.shape[:3], 0)
+    out = {}
+    for k, solo in solos.items():
+        s = solo.astype(np.float64) / 255.0
+        cal = calibrate(s, b, quiet)
+        floor = np.maximum(noise * cal.sigma, min_floor)
+        plate = cal.apply(b)
+        alpha = minimal_alpha(s, plate, floor)
+        if full_alpha is not None:
+            alpha = np.where(objects, alpha, np.minimum(alpha, full_alpha))
+        alpha = np.maximum(alpha, masks[k].astype(np.float64))
+        out[k] = LayerEvidence(plate.astype(np.float32), floor, alpha.astype(np.float32), cal)
+    return out
