@@ -350,7 +350,7 @@ def evaluate(methods: list[str], data: Path | None, out: Path, settings: EvalSet
     `methods` holds exactly one name, which only labels the results.
     dinov2: `genbench.benchmark.prove.DinoFeatures` for PROVE's RC-S and RC-T (removal), or None.
     """
-    from genbench.methods import METHODS
+    from genbench.methods import METHODS, method_description
 
     settings = settings or EvalSettings()
     registry = registry if registry is not None else METHODS
@@ -376,6 +376,7 @@ def evaluate(methods: list[str], data: Path | None, out: Path, settings: EvalSet
         spent, frames = evaluator.predict(spec, root, registry)
         run = evaluator.score(label, root, generated=True)
         run.spec = spec
+        run.about = method_description(spec, registry)
         if frames:
             run.timing.update(predict_seconds=round(spent, 3), predict_frames=frames,
                               predict_frames_per_second=round(frames / max(spent, 1e-9), 2))

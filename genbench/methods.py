@@ -77,6 +77,16 @@ def method_fingerprint(spec: str, registry: Registry = METHODS) -> str | None:
     return fingerprint(argument if sep else None) if callable(fingerprint) else None
 
 
+def method_description(spec: str, registry: Registry = METHODS) -> dict | None:
+    """What results.json records about a method beyond its spec (a recipe's version, commit and settings), or None.
+
+    A method class may define ``describe(argument: str | None) -> dict`` as a classmethod (like `fingerprint`).
+    """
+    name, sep, argument = spec.partition(":")
+    describe = getattr(registry.get(name.strip()), "describe", None)
+    return describe(argument if sep else None) if callable(describe) else None
+
+
 def split_method_specs(value: str) -> list[str]:
     """``--method a,b,external:CMD`` -> specs. Names split on ',' before the first ':'; the argument
     belongs to the last name, so a command may itself contain commas."""
@@ -99,5 +109,15 @@ for _name, _target in {
     "omnimatte": "genbench.models.omnimatte.method:Omnimatte",
     "external": "genbench.baselines.external:External",
     "casper": "genbench.models.casper.method:Casper",
+    # the field's published methods, run from local checkouts (genbench/recipes, docs/methods.md)
+    "propainter": "genbench.recipes.propainter:ProPainter",
+    "diffueraser": "genbench.recipes.diffueraser:DiffuEraser",
+    "rose": "genbench.recipes.rose:Rose",
+    "gen-omnimatte-cogvideox": "genbench.recipes.gen_omnimatte:GenOmnimatteCogVideoX",
+    "gen-omnimatte-wan": "genbench.recipes.gen_omnimatte:GenOmnimatteWan",
+    "omnimattezero": "genbench.recipes.omnimattezero:OmnimatteZero",
+    "minimax-remover": "genbench.recipes.unavailable:MiniMaxRemover",
+    "effecterase": "genbench.recipes.unavailable:EffectErase",
+    "svor": "genbench.recipes.unavailable:Svor",
 }.items():
     METHODS.register(_name, _target)

@@ -208,6 +208,12 @@ def _benchmark(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto", help="build: Cycles device")
 
 
+def _methods(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", action="append", metavar="NAME:CHECKOUT",
+                   help="check a recipe against this checkout (default: GENBENCH_<NAME>_CHECKOUT); repeatable")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
 def _demo(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="genbench-demo", help="folder for the demo's outputs (default ./genbench-demo)")
 
@@ -256,6 +262,9 @@ COMMANDS: tuple[Command, ...] = (
             "scores it and appends an entry to the board; show prints the board as tables; build writes a static "
             "site (index.html + assets/, sortable tables, charts, strips).",
             _leaderboard, "genbench.commands.leaderboard:run"),
+    Command("methods", "list the registered methods with their status (ready / not installed: what is missing)",
+            "Prints name, task, status and source per method; the published methods' recipes are ready once their "
+            "checkout and weights are found (docs/methods.md).", _methods, "genbench.commands.methods:run"),
     Command("demo", "run what genbench can do now on a small built-in default",
             "Renders two small scenes, validates them, scores the baselines, makes paste pairs, verifies the "
             "shipped benchmark split, scores Casper on it, submits it to a board and builds the site, then "
