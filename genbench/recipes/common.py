@@ -297,22 +297,22 @@ def write_mp4(path: Path, frames: np.ndarray, fps: int = PLAYBACK_FPS) -> None:
     writer.close()
 
 
-def read_mp4(path: Path) -> np.ndarray:
-    """(T, H, W, 3) uint8 RGB frames of an mp4 the method wrote."""
+def read_mp4(path: Path, count: int) -> np.ndarray:
+    """The first `count` frames, (count, H, W, 3) uint8 RGB, of an mp4 the method wrote (padding is not decoded)."""
     import imageio_ffmpeg
 
     if not path.is_file():
         raise ExternalMethodError(f"the method wrote no {path.name} in {path.parent}")
     reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
-    meta = next(reader)
-    width, height = meta["size"]
-    frames = [np.frombuffer(b, np.uint8).reshape(height, width, 3) for b in reader]
-    if not frames:
-        raise ExternalMethodError(f"{path} has no frames")
-    return np.stack(frames)
-
-
-def first_frames(frames: np.ndarray, count: int, what: str) -> np.ndarray:
+    try:
+        width, height = next(reader)["size"]
+        frames = []
+        for data in reader:
+            frames.append(np.frombuffer(data, np.uint8).reshape(height, width, 3))
+            if len(frames) == count:
+                break
+    finally:
+        reader.close()
     if len(frames) < count:
-        raise ExternalMethodError(f"{what} has {len(frames)} frames; expected at least {count}")
-    return frames[:count]
+        raise ExternalMethodError(f"{path} has {len(frames)} frames; expected at least {count}")
+    return np.stack(frames)

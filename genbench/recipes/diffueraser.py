@@ -25,7 +25,6 @@ from genbench.recipes.common import (
     Source,
     Weight,
     back_to_input,
-    first_frames,
     hole_mask,
     mirror_pad,
     read_mp4,
@@ -82,4 +81,4 @@ class DiffuEraser(Recipe):
         return Job(args, self.checkout, out / "diffueraser_result.mp4")
 
     def collect(self, job: Job, shape: tuple[int, ...]) -> np.ndarray:
-        return back_to_input(first_frames(read_mp4(job.output), shape[0], str(job.output)), shape)
+        return back_to_input(read_mp4(job.output, shape[0]), shape)

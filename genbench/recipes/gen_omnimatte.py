@@ -26,7 +26,6 @@ from genbench.recipes.common import (
     Source,
     Weight,
     back_to_input,
-    first_frames,
     read_mp4,
     write_mp4,
 )
@@ -66,7 +65,7 @@ class GenOmnimatte(Recipe):
         return Job(args, self.checkout, out / f"{SEQ}-fg=-1-0001.mp4")
 
     def collect(self, job: Job, shape: tuple[int, ...]) -> np.ndarray:
-        return back_to_input(first_frames(read_mp4(job.output), shape[0], str(job.output)), shape)
+        return back_to_input(read_mp4(job.output, shape[0]), shape)
 
 
 class GenOmnimatteWan(GenOmnimatte):

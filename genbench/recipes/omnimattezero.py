@@ -26,7 +26,6 @@ from genbench.recipes.common import (
     Source,
     Weight,
     back_to_input,
-    first_frames,
     hole_mask,
     mirror_pad,
     next_length,
@@ -67,4 +66,4 @@ class OmnimatteZero(Recipe):
         return Job([str(self.checkout / "object_removal.py")], work, work / "results" / f"{CLIP}.mp4")
 
     def collect(self, job: Job, shape: tuple[int, ...]) -> np.ndarray:
-        return back_to_input(first_frames(read_mp4(job.output), shape[0], str(job.output)), shape)
+        return back_to_input(read_mp4(job.output, shape[0]), shape)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from genbench.recipes.common import Job, Recipe, Source, Weight, first_frames, hole_mask, read_pngs, write_pngs
+from genbench.recipes.common import Job, Recipe, Source, Weight, hole_mask, read_pngs, write_pngs
 
 CLIP = "clip"
 
@@ -49,4 +49,4 @@ class ProPainter(Recipe):
         return Job(args, self.checkout, out / CLIP / "frames")
 
     def collect(self, job: Job, shape: tuple[int, ...]) -> np.ndarray:
-        return first_frames(read_pngs(job.output, shape[0]), shape[0], str(job.output))
+        return read_pngs(job.output, shape[0])

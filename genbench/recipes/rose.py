@@ -22,7 +22,6 @@ from genbench.recipes.common import (
     Source,
     Weight,
     back_to_input,
-    first_frames,
     hole_mask,
     mirror_pad,
     next_length,
@@ -59,4 +58,4 @@ class Rose(Recipe):
         return Job(args, self.checkout, work / "results" / "example-1.mp4")
 
     def collect(self, job: Job, shape: tuple[int, ...]) -> np.ndarray:
-        return back_to_input(first_frames(read_mp4(job.output), shape[0], str(job.output)), shape)
+        return back_to_input(read_mp4(job.output, shape[0]), shape)

@@ -23,7 +23,7 @@ def write_mp4(path: str, frames: np.ndarray, fps: int = 16) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     height, width = frames.shape[1:3]
     writer = imageio_ffmpeg.write_frames(path, (width, height), fps=fps, macro_block_size=1, quality=9,
-                                         ffmpeg_log_level="error")
+                                         output_params=["-preset", "ultrafast"], ffmpeg_log_level="error")
     writer.send(None)
     for f in frames:
         writer.send(np.ascontiguousarray(f))

@@ -43,6 +43,7 @@ def main(default_size: str, window: int) -> None:
             json.load(f)["bg"]
         video = resize(read_mp4(os.path.join(folder, "input_video.mp4")), h, w)
         tri = resize(read_mp4(sorted(glob.glob(os.path.join(folder, "trimask_*.mp4")))[0])[..., 0], h, w)
-        tri = np.where(tri > 192, 255, np.where(tri >= 64, 128, 0))
-        out = fill(temporal_padding(video, window), temporal_padding(tri, window) == 0)
+        hole = tri < 64  # > 192 keep, 64..192 neutral, < 64 remove
+        order = temporal_padding(np.arange(len(video)), window)  # which input frame each output frame pads from
+        out = fill(video[order], hole[order])
         write_mp4(os.path.join(save, f"{seq}-fg=-1-0001.mp4"), out)
