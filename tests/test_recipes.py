@@ -192,6 +192,9 @@ def test_genbench_methods_lists_every_method_with_its_status(tmp_path: Path, mon
     assert methods_cmd.run(parser.parse_args([])) == 0
     lines = capsys.readouterr().out.splitlines()
     assert any(line.startswith("propainter") and "not installed" in line for line in lines)
+    for bad in ("propainter", "identity:/opt", "nosuch:/opt"):
+        with pytest.raises(GenbenchError):
+            methods_cmd.run(parser.parse_args(["--method", bad]))
 
 
 def test_frame_count_and_size_rules() -> None:

@@ -6,6 +6,7 @@ import argparse
 import json
 from dataclasses import asdict, dataclass
 
+from genbench.errors import GenbenchError
 from genbench.methods import METHODS
 from genbench.registry import Registry
 
@@ -35,7 +36,14 @@ def method_rows(registry: Registry = METHODS, checkouts: dict[str, str] | None =
 
 
 def run(args: argparse.Namespace) -> int:
-    checkouts = dict(c.split(":", 1) for c in args.method or [])
+    checkouts = {}
+    for value in args.method or []:
+        name, sep, checkout = value.partition(":")
+        if not sep or not checkout:
+            raise GenbenchError(f"--method {value!r}: give NAME:CHECKOUT, e.g. propainter:/opt/ProPainter")
+        if not callable(getattr(METHODS.get(name), "status", None)):
+            raise GenbenchError(f"--method {value!r}: {name!r} is built in and takes no checkout")
+        checkouts[name] = checkout
     rows = method_rows(checkouts=checkouts)
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
