@@ -35,7 +35,7 @@ class ProPainter(Recipe):
     resize = ("none by genbench: ProPainter runs at the input size rounded down to multiples of 8 and resizes "
               "back bicubically itself")
     frames_rule = "any length (sub-videos of 80 frames inside ProPainter)"
-    hardware = "a CUDA GPU; about 10 GB at 432x240 x 80 frames fp32 (README), runs on the CPU slowly"
+    hardware = "a CUDA GPU: 4 GB at 320x240, 13 GB at 720x480 for 80-frame sub-videos in fp32 (README)"
 
     def prepare(self, work: Path, frames: np.ndarray, trimask: np.ndarray) -> Job:
         video, masks, out = work / CLIP, work / f"{CLIP}_mask", work / "results"

@@ -44,7 +44,7 @@ class Rose(Recipe):
     resize = ("ROSE resizes the inputs to 480x720 (cv2, bilinear) itself; its output comes back to the input size "
               "by area averaging (bicubic when enlarging)")
     frames_rule = "16n+1 frames: clips are ping-pong padded to the next 16n+1 and the first T outputs kept"
-    hardware = "a CUDA GPU with about 24 GB for 480x720 x 49 frames in fp16 (Wan2.1-Fun-1.3B)"
+    hardware = "a CUDA GPU (the README states no figure; the pipeline runs Wan2.1-Fun-1.3B in fp16 on cuda)"
 
     def prepare(self, work: Path, frames: np.ndarray, trimask: np.ndarray) -> Job:
         count = next_length(len(frames), 16)
