@@ -219,3 +219,30 @@ def test_the_readme_method_table_matches_the_registry() -> None:
             assert cls.source.commit[:7] in row["code read at"]
         if runnable:
             assert cls.status(None).status == common.STATUS_MISSING
+
+
+def test_mp4_inputs_reach_opencv_as_written(tmp_path: Path) -> None:
+    """The methods read mp4 with OpenCV (DiffuEraser's and ROSE's masks) or ffmpeg: masks and trimasks arrive exact,
+    frames within RGB-YUV rounding."""
+    rng = np.random.default_rng(1)
+    frames = rng.integers(0, 256, (5, 32, 48, 3), dtype=np.uint8)
+    trimask = np.full((5, 32, 48), 255, np.uint8)
+    trimask[:, 8:20, 10:30], trimask[:, 2:6, 2:6] = 0, 128
+    written = {"frames": frames, "hole": common.hole_mask(trimask), "trimask": trimask}
+    read = {}
+    for name, video in written.items():
+        common.write_mp4(tmp_path / f"{name}.mp4", video)
+        capture = cv2.VideoCapture(str(tmp_path / f"{name}.mp4"))
+        got = []
+        while (frame := capture.read())[0]:
+            got.append(cv2.cvtColor(frame[1], cv2.COLOR_BGR2RGB))
+        assert capture.get(cv2.CAP_PROP_FPS) == common.PLAYBACK_FPS
+        read[name] = np.stack(got)
+    assert np.abs(read["frames"].astype(int) - frames).max() <= 2
+    assert np.array_equal(read["hole"][..., 0] > 0, trimask == 0)  # DiffuEraser's threshold
+    assert np.array_equal(read["hole"][..., 0] >= 240, trimask == 0)  # ROSE's
+    tri = read["trimask"][..., 0]
+    assert np.array_equal(np.where(tri > 192, 255, np.where(tri >= 64, 128, 0)), trimask)  # Casper's
+    assert np.array_equal(common.read_mp4(tmp_path / "trimask.mp4", 3), read["trimask"][:3])
+    with pytest.raises(GenbenchError, match="even frame size"):
+        common.write_mp4(tmp_path / "odd.mp4", frames[:, :31])

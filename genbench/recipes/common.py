@@ -279,7 +279,8 @@ def read_pngs(folder: Path, count: int) -> np.ndarray:
 
 
 def write_mp4(path: Path, frames: np.ndarray, fps: int = PLAYBACK_FPS) -> None:
-    """H.264 at constant quantiser 0 (lossless in YUV), yuv420p so every reader decodes it; even sizes only."""
+    """H.264 at constant quantiser 0 in 4:4:4 (lossless but for RGB-YUV rounding) for the ffmpeg-based readers the
+    methods use (cv2, PyAV, mediapy, imageio); even sizes only, as some decoders need."""
     import imageio_ffmpeg
 
     if frames.ndim == 3:
@@ -288,7 +289,7 @@ def write_mp4(path: Path, frames: np.ndarray, fps: int = PLAYBACK_FPS) -> None:
     if height % 2 or width % 2:
         raise GenbenchError(f"an mp4 input needs an even frame size, got {width}x{height}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
+    writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=fps, codec="libx264", pix_fmt_out="yuv444p",
                                          macro_block_size=1, quality=None, output_params=["-qp", "0"],
                                          ffmpeg_log_level="error")
     writer.send(None)
