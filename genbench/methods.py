@@ -116,7 +116,7 @@ for _name, _target in {
     "gen-omnimatte-cogvideox": "genbench.recipes.gen_omnimatte:GenOmnimatteCogVideoX",
     "gen-omnimatte-wan": "genbench.recipes.gen_omnimatte:GenOmnimatteWan",
     "omnimattezero": "genbench.recipes.omnimattezero:OmnimatteZero",
-    "minimax-remover": "genbench.recipes.unavailable:MiniMaxRemover",
+    "minimax-remover": "genbench.recipes.minimax_remover:MiniMaxRemover",
     "effecterase": "genbench.recipes.unavailable:EffectErase",
     "svor": "genbench.recipes.unavailable:Svor",
 }.items():

@@ -36,8 +36,8 @@ MAGENTA = np.array([255, 0, 255], np.float64)
 # recipe -> its stand-in folder (a checkout's layout)
 RUNNABLE = {"propainter": "propainter", "diffueraser": "diffueraser", "rose": "rose",
             "gen-omnimatte-wan": "gen-omnimatte", "gen-omnimatte-cogvideox": "gen-omnimatte",
-            "omnimattezero": "omnimattezero"}
-LISTED_ONLY = ("minimax-remover", "effecterase", "svor")
+            "omnimattezero": "omnimattezero", "minimax-remover": "minimax-remover"}
+LISTED_ONLY = ("effecterase", "svor")
 
 
 def install_standin(name: str, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -64,7 +64,7 @@ def eroded(mask: np.ndarray, pixels: int) -> np.ndarray:
 
 def test_every_recipe_runs_its_standin_through_genbench_eval(toy_dataset: Path, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """One `genbench eval` over all six: the last by ``NAME:CHECKOUT``, the others by GENBENCH_<NAME>_CHECKOUT."""
+    """One `genbench eval` over all seven: the last by ``NAME:CHECKOUT``, the others by GENBENCH_<NAME>_CHECKOUT."""
     names = sorted(RUNNABLE)
     checkouts = {name: install_standin(name, tmp_path, monkeypatch) for name in names}
     for name in names[:-1]:

@@ -9,16 +9,6 @@ from __future__ import annotations
 from genbench.recipes.common import STATUS_NO_CODE, Source, Unavailable
 
 
-class MiniMaxRemover(Unavailable):
-    name = "minimax-remover"
-    source = Source("https://github.com/zibojia/MiniMax-Remover", "28e12b450d8a72a7547b86940a4985e6ad90d75b",
-                    "MiniMax-Remover: Taming Bad Noise Helps Video Object Removal (arXiv 2505.24873)",
-                    ("README.md", "gradio_demo/test.py"))
-    status_kind = "no command line"
-    reason = ("the repository (read at 28e12b4) offers only a Python API (Minimax_Remover_Pipeline, README "
-              "'Minimal Example') and a Gradio demo, no command; a genbench driver script for it is not written yet")
-
-
 class EffectErase(Unavailable):
     name = "effecterase"
     source = Source("https://github.com/FudanCVL/EffectErase", "",
