@@ -350,7 +350,7 @@ def evaluate(methods: list[str], data: Path | None, out: Path, settings: EvalSet
     `methods` holds exactly one name, which only labels the results.
     dinov2: `genbench.benchmark.prove.DinoFeatures` for PROVE's RC-S and RC-T (removal), or None.
     """
-    from genbench.methods import METHODS, method_description
+    from genbench.methods import METHODS, method_description, method_unavailable
 
     settings = settings or EvalSettings()
     registry = registry if registry is not None else METHODS
@@ -364,6 +364,9 @@ def evaluate(methods: list[str], data: Path | None, out: Path, settings: EvalSet
     if predictions is None:
         for spec in methods:
             registry.get(spec.partition(":")[0].strip())  # unknown names fail before any work, listing known ones
+        for spec in methods:  # so do methods that cannot run here (a recipe without its checkout or weights)
+            if (reason := method_unavailable(spec, registry)) is not None:
+                raise GenbenchError(f"method {spec.partition(':')[0].strip()!r}: {reason}")
     data = Path(data) if data is not None else default_data()
     evaluator = Evaluator(data, settings, scorer, dinov2)
     settings = evaluator.settings  # the split resolved

@@ -87,6 +87,20 @@ def method_description(spec: str, registry: Registry = METHODS) -> dict | None:
     return describe(argument if sep else None) if callable(describe) else None
 
 
+def method_unavailable(spec: str, registry: Registry = METHODS) -> str | None:
+    """Why the method of `spec` cannot run here (a recipe's missing checkout or weights), or None.
+
+    A method class may define ``status(argument: str | None)`` as a classmethod, returning an object with
+    ``status`` ("ready" when it can run) and ``line`` (the reason otherwise); `genbench eval` asks before any work.
+    """
+    name, sep, argument = spec.partition(":")
+    status = getattr(registry.get(name.strip()), "status", None)
+    if not callable(status):
+        return None
+    found = status(argument if sep else None)
+    return None if found.status == "ready" else found.line
+
+
 def split_method_specs(value: str) -> list[str]:
     """``--method a,b,external:CMD`` -> specs. Names split on ',' before the first ':'; the argument
     belongs to the last name, so a command may itself contain commas."""

@@ -173,6 +173,17 @@ def test_listed_methods_without_runnable_code_say_why(capsys: pytest.CaptureFixt
             METHODS.get(name)()
 
 
+def test_eval_refuses_a_method_that_cannot_run_before_writing_anything(toy_dataset: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GENBENCH_ROSE_CHECKOUT", raising=False)
+    cases = ((["identity", "rose"], "method 'rose': not installed: no checkout"),
+             ([f"rose:{tmp_path / 'nowhere'}"], "is not a folder"), (["svor"], "method 'svor': no public code"))
+    for specs, message in cases:
+        with pytest.raises(GenbenchError, match=message):
+            harness.evaluate(specs, toy_dataset, tmp_path / "out", harness.EvalSettings(split="val"))
+        assert not (tmp_path / "out").exists()
+
+
 def test_genbench_methods_lists_every_method_with_its_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     checkout = install_standin("propainter", tmp_path, monkeypatch)
