@@ -80,15 +80,22 @@ class External(RemovalMethod):
             return read_output(output_dir, frames.shape)
 
     def _run(self, argv: list[str]) -> None:
-        try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout, check=False)
-        except FileNotFoundError:
-            raise ExternalMethodError(f"external command {self.command!r}: program {argv[0]!r} not found") from None
-        except subprocess.TimeoutExpired:
-            raise ExternalMethodError(f"external command {self.command!r} ran longer than {self.timeout} s") from None
-        if done.returncode != 0:
-            tail = " | ".join(done.stderr.strip().splitlines()[-3:]) or "no stderr"
-            raise ExternalMethodError(f"external command {self.command!r} exited with {done.returncode}: {tail}")
+        run_program(argv, f"external command {self.command!r}", self.timeout)
+
+
+def run_program(argv: list[str], label: str, timeout: float | None = None, cwd: Path | None = None,
+                env: dict[str, str] | None = None) -> None:
+    """Run `argv` without a shell; raise ExternalMethodError (starting with `label`) when it cannot start,
+    times out or exits non-zero, with the end of its stderr."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd, env=env)
+    except FileNotFoundError:
+        raise ExternalMethodError(f"{label}: program {argv[0]!r} not found") from None
+    except subprocess.TimeoutExpired:
+        raise ExternalMethodError(f"{label} ran longer than {timeout} s") from None
+    if done.returncode != 0:
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:]) or "no stderr"
+        raise ExternalMethodError(f"{label} exited with {done.returncode}: {tail}")
 
 
 def read_output(folder: Path, shape: tuple[int, ...]) -> np.ndarray:

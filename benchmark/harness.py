@@ -351,7 +351,7 @@ def evaluate(methods: list[str], data: Path | None, out: Path, settings: EvalSet
     `methods` holds exactly one name, which only labels the results.
     dinov2: `genbench.benchmark.prove.DinoFeatures` for PROVE's RC-S and RC-T (removal), or None.
     """
-    from genbench.methods import METHODS
+    from genbench.methods import METHODS, method_description, method_unavailable
 
     settings = settings or EvalSettings()
     registry = registry if registry is not None else METHODS
@@ -365,6 +365,9 @@ def evaluate(methods: list[str], data: Path | None, out: Path, settings: EvalSet
     if predictions is None:
         for spec in methods:
             registry.get(spec.partition(":")[0].strip())  # unknown names fail before any work, listing known ones
+        for spec in methods:  # so do methods that cannot run here (a recipe without its checkout or weights)
+            if (reason := method_unavailable(spec, registry)) is not None:
+                raise GenbenchError(f"method {spec.partition(':')[0].strip()!r}: {reason}")
     data = Path(data) if data is not None else default_data()
     evaluator = Evaluator(data, settings, scorer, dinov2)
     settings = evaluator.settings  # the split resolved
@@ -377,6 +380,7 @@ def evaluate(methods: list[str], data: Path | None, out: Path, settings: EvalSet
         spent, frames = evaluator.predict(spec, root, registry)
         run = evaluator.score(label, root, generated=True)
         run.spec = spec
+        run.about = method_description(spec, registry)
         if frames:
             run.timing.update(predict_seconds=round(spent, 3), predict_frames=frames,
                               predict_frames_per_second=round(frames / max(spent, 1e-9), 2))

@@ -28,6 +28,7 @@ results.json::
                         "alpha": {"iou", "l1", "frame_weighted": {"iou", "l1"}}}}}
 
 REGION is full, object, effect, preserve, and effect:<kind> where the data records effect kinds.
+"method" holds what `genbench.methods.method_description` gives (a recipe's version, commits and settings), or null.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ class MethodRun:
     clips: list[ClipScores]
     timing: dict[str, float] = field(default_factory=dict)
     spec: str | None = None  # the method spec it was built from (None: predictions given)
+    about: dict[str, Any] | None = None  # `genbench.methods.method_description`: e.g. a recipe's commit and settings
 
 
 @dataclass
@@ -160,7 +162,7 @@ def headline(*summaries: dict[str, Any], key: str = "regions") -> float:
 
 
 def method_summary(run: MethodRun) -> dict[str, Any]:
-    head = {"task": run.task, "spec": run.spec, "timing": run.timing,
+    head = {"task": run.task, "spec": run.spec, "method": run.about, "timing": run.timing,
             "predictions": {"path": str(run.predictions), "sha256": run.predictions_sha256,
                             "generated": run.generated}}
     if run.task == "removal":

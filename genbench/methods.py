@@ -77,6 +77,30 @@ def method_fingerprint(spec: str, registry: Registry = METHODS) -> str | None:
     return fingerprint(argument if sep else None) if callable(fingerprint) else None
 
 
+def method_description(spec: str, registry: Registry = METHODS) -> dict | None:
+    """What results.json records about a method beyond its spec (a recipe's version, commit and settings), or None.
+
+    A method class may define ``describe(argument: str | None) -> dict`` as a classmethod (like `fingerprint`).
+    """
+    name, sep, argument = spec.partition(":")
+    describe = getattr(registry.get(name.strip()), "describe", None)
+    return describe(argument if sep else None) if callable(describe) else None
+
+
+def method_unavailable(spec: str, registry: Registry = METHODS) -> str | None:
+    """Why the method of `spec` cannot run here (a recipe's missing checkout or weights), or None.
+
+    A method class may define ``status(argument: str | None)`` as a classmethod, returning an object with
+    ``status`` ("ready" when it can run) and ``line`` (the reason otherwise); `genbench eval` asks before any work.
+    """
+    name, sep, argument = spec.partition(":")
+    status = getattr(registry.get(name.strip()), "status", None)
+    if not callable(status):
+        return None
+    found = status(argument if sep else None)
+    return None if found.status == "ready" else found.line
+
+
 def split_method_specs(value: str) -> list[str]:
     """``--method a,b,external:CMD`` -> specs. Names split on ',' before the first ':'; the argument
     belongs to the last name, so a command may itself contain commas."""
@@ -99,5 +123,15 @@ for _name, _target in {
     "omnimatte": "genbench.models.omnimatte.method:Omnimatte",
     "external": "genbench.baselines.external:External",
     "casper": "genbench.models.casper.method:Casper",
+    # the field's published methods, run from local checkouts (genbench/recipes, docs/methods.md)
+    "propainter": "genbench.recipes.propainter:ProPainter",
+    "diffueraser": "genbench.recipes.diffueraser:DiffuEraser",
+    "rose": "genbench.recipes.rose:Rose",
+    "gen-omnimatte-cogvideox": "genbench.recipes.gen_omnimatte:GenOmnimatteCogVideoX",
+    "gen-omnimatte-wan": "genbench.recipes.gen_omnimatte:GenOmnimatteWan",
+    "omnimattezero": "genbench.recipes.omnimattezero:OmnimatteZero",
+    "minimax-remover": "genbench.recipes.minimax_remover:MiniMaxRemover",
+    "effecterase": "genbench.recipes.unavailable:EffectErase",
+    "svor": "genbench.recipes.unavailable:Svor",
 }.items():
     METHODS.register(_name, _target)

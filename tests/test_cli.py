@@ -26,7 +26,7 @@ def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]
 def test_required_commands_exist() -> None:
     names = {c.name for c in COMMANDS}
     assert names == {"render", "paste", "tripod", "validate", "metrics", "eval", "train", "decompose", "edit",
-                     "publish", "leaderboard", "benchmark", "demo", "import"}
+                     "publish", "leaderboard", "benchmark", "demo", "import", "methods"}
 
 
 def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:

@@ -241,6 +241,12 @@ def _import(p: argparse.ArgumentParser) -> None:
         p.add_argument(f"--{role}", metavar="DIR", help=f"prove-m: folder of the {what} (<name>.mp4), relative to SRC")
 
 
+def _methods(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", action="append", metavar="NAME:CHECKOUT",
+                   help="check a recipe against this checkout (default: GENBENCH_<NAME>_CHECKOUT); repeatable")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
 def _demo(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="genbench-demo", help="folder for the demo's outputs (default ./genbench-demo)")
 
@@ -296,6 +302,9 @@ COMMANDS: tuple[Command, ...] = (
             "site (index.html + assets/, sortable tables, charts, strips); report adds published figures to "
             "BOARD/reported.json, shown in tables of their own labelled 'reported, not measured here', never ranked.",
             _leaderboard, "genbench.commands.leaderboard:run"),
+    Command("methods", "list the registered methods with their status (ready / not installed: what is missing)",
+            "Prints name, task, status and source per method; the published methods' recipes are ready once their "
+            "checkout and weights are found (docs/methods.md).", _methods, "genbench.commands.methods:run"),
     Command("demo", "run what genbench can do now on a small built-in default",
             "Renders two small scenes, validates them, scores the baselines, makes paste pairs, verifies the "
             "shipped benchmark split, scores Casper on it, submits it to a board and builds the site, then "

@@ -1,0 +1,3 @@
+"""The stand-in programs are run by tests/test_recipes.py, never collected as tests (one is named test_*.py)."""
+
+collect_ignore_glob = ["*"]
