@@ -105,3 +105,24 @@ def test_minimal_alpha_of_a_shadow_is_its_strength() -> None:
     bg = np.full((4, 3), 200, np.uint8)
     frame = np.rint(bg * 0.7).astype(np.uint8)
     assert np.allclose(minimal_alpha(frame, bg), 0.3, atol=0.01)
+
+
+def test_the_published_alpha_iou_is_what_the_method_gives_on_the_split_run_directly() -> None:
+    """The committed mini-split run (README, "Layering on the mini split") against the method run here on the
+    split's scenes, outside the harness and its prediction files."""
+    import json
+    from pathlib import Path
+
+    from genbench.benchmark.harness import alpha_scores, default_data
+    from genbench.samples import layering_scenes, load_layering
+
+    run = Path(__file__).resolve().parents[1] / "docs" / "results" / "mini-layering" / "results.json"
+    published = json.loads(run.read_text())["methods"]["flow-omnimatte"]["alpha"]["iou"]
+    data, method, clips = default_data(), FlowOmnimatte(), []
+    for meta in layering_scenes(data, "test"):
+        item = load_layering(data, meta, None)
+        _, layers = method.decompose(item.frames, item.visible_masks())
+        clips += [float(np.nanmean(alpha_scores(layers[k][..., 3], item.layers[k][..., 3])["iou"]))
+                  for k in meta.object_ids]
+    assert len(clips) == 18
+    assert abs(np.mean(clips) - published) < 1e-9

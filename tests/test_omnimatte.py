@@ -219,7 +219,7 @@ def test_readme_layering_figures_match_the_run_and_mask_alpha_is_recomputed() ->
 
     from genbench.benchmark.harness import default_data
     from genbench.samples import layering_scenes, load_layering
-    from tests.readme_tables import README
+    from tests.readme_tables import README, readme_rows, row_mismatches
 
     text = " ".join(README.read_text().split())
     run = json.loads((README.parent / "docs" / "results" / "mini-layering" / "results.json").read_text())["methods"]
@@ -231,6 +231,13 @@ def test_readme_layering_figures_match_the_run_and_mask_alpha_is_recomputed() ->
                                                               for m in (omni, mask)]
     quoted = re.search(r"soft alpha IoU (\d\.\d+) vs (\d\.\d+)", text)
     assert quoted and [float(g) for g in quoted.groups()] == [round(m["alpha"]["iou"], 3) for m in (omni, mask)]
+
+    rows = readme_rows("Layering on the mini split")
+    assert set(rows) == {"mask-alpha", "omnimatte", "flow-omnimatte"}
+    for name, row in rows.items():
+        assert not row_mismatches(row, run[name]), (name, row_mismatches(row, run[name]))
+        assert float(row["layers vs solo PSNR ↑"]) == round(run[name]["layers"]["regions"]["full"]["psnr"], 2)
+        assert float(row["alpha IoU ↑"]) == round(run[name]["alpha"]["iou"], 3)
 
     data = default_data()
     clips = []
