@@ -39,6 +39,10 @@ def _render(p: argparse.ArgumentParser) -> None:
     p.add_argument("--textures", help="folder of texture images added to scikit-image's bundled ones")
     _parallel(p)
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto", help="Cycles device")
+    p.add_argument("--estimate", action="store_true",
+                   help="render a few sample scenes in a temporary folder, print the projected wall time, core-hours "
+                        "and output bytes for --scenes N, and exit (writes nothing to --out)")
+    p.add_argument("--estimate-scenes", type=int, default=2, help="sample scenes --estimate renders (default 2)")
 
 
 def _parallel(p: argparse.ArgumentParser) -> None:
