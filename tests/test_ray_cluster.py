@@ -8,6 +8,7 @@ failed, each byte-identical to a single-machine render of the same seeds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -77,6 +78,20 @@ def cluster(monkeypatch: pytest.MonkeyPatch):
         assert not any(node.any_processes_alive() for node in nodes), "Ray processes left behind"
 
 
+def listening_addresses(nodes) -> set[str]:
+    """The IPs that the nodes' processes (and their workers) listen on."""
+    import psutil
+
+    procs = [psutil.Process(info.process.pid) for node in nodes for infos in node.all_processes.values()
+             for info in infos if info.process.poll() is None]
+    procs += [child for proc in procs for child in proc.children(recursive=True)]
+    addresses = set()
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            addresses |= {c.laddr.ip for c in proc.net_connections("inet") if c.status == psutil.CONN_LISTEN}
+    return addresses
+
+
 def scene_files(root: Path, scene_id: str) -> dict[str, bytes]:
     """Every file of a scene but run.json (timings, hosts) and the preview, by relative path."""
     folder = scene_dir(root, scene_id)
@@ -110,6 +125,8 @@ def test_cluster_render_survives_a_killed_driver_and_a_lost_node(cluster, tmp_pa
     # 2. The rerun resumes; one worker node is killed while it renders a scene.
     ray.init(address=ray_cluster.address, _node_ip_address=LOOPBACK, logging_level="WARNING")
     assert {n["NodeManagerAddress"] for n in ray.nodes()} == {LOOPBACK}
+    listening = listening_addresses([ray_cluster.head_node, *workers])
+    assert listening and listening <= {LOOPBACK, f"::ffff:{LOOPBACK}"}, listening
     victim = workers[1]
     tally = SceneTally()
     result: dict = {}
