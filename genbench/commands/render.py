@@ -45,6 +45,11 @@ def print_estimate(args: argparse.Namespace, settings: RenderSettings) -> int:
 
     if args.scenes < 0:
         raise GenbenchError(f"the number of scenes must be >= 0, got {args.scenes}")
+    from genbench.generators.kubric.quiet import quiet
+
+    with quiet(stderr=True):
+        import bpy  # noqa: F401  (Blender loads once per process: a one-time cost, not a per-scene one)
+
     maker = SceneMaker(settings, RenderOptions(device=args.device, threads=0))
     result = estimate(maker, args.scenes, args.estimate_scenes, write_preview)
     print(f"settings: preset {settings.preset}, {settings.resolution}x{settings.resolution}, {settings.frames} frames, "
