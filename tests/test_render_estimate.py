@@ -65,3 +65,15 @@ def test_estimate_refuses_bad_sample_counts(tmp_path: Path, capsys) -> None:
             "--estimate-scenes", "0"]
     assert main(argv) != 0
     assert "--estimate-scenes must be >= 1" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_the_readme_estimate_is_its_sample_times_ten_thousand() -> None:
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    sample = re.search(r"measured one scene at (\d+) s wall, (\d+) CPU s and ([\d.]+) MB", readme)
+    projected = re.search(r"\*\*(\d+) hours wall on this machine \((\d+) days\), (\d+) core-hours, ([\d.]+) GB", readme)
+    assert sample and projected
+    wall, cpu, megabytes = (float(x) for x in sample.groups())
+    hours, days, core_hours, gigabytes = (float(x) for x in projected.groups())
+    assert hours == pytest.approx(10000 * wall / 3600, rel=0.001) and days == pytest.approx(hours / 24, abs=1)
+    assert core_hours == pytest.approx(10000 * cpu / 3600, rel=0.001)
+    assert gigabytes == pytest.approx(10000 * megabytes / 1000, rel=0.001)
