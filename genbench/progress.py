@@ -8,10 +8,12 @@ stays clean. Bars are hidden when stderr is not a terminal (CI logs), logs are n
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import TypeVar
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.logging import RichHandler
 from rich.progress import (
     BarColumn,
@@ -23,6 +25,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 from rich.text import Text
 
 T = TypeVar("T")
@@ -60,6 +63,94 @@ def make_progress(unit: str = "it") -> Progress:
         transient=False,
         disable=not console.is_terminal,
     )
+
+
+@dataclass
+class NodeCount:
+    """Scenes one node finished: done, failed, and of those the ones it ran after a loss elsewhere."""
+
+    done: int = 0
+    failed: int = 0
+    retried: int = 0
+
+
+@dataclass
+class SceneTally:
+    """Scenes done / failed / retried, overall and per node, with the rate and ETA they imply.
+
+    `lost` counts resubmissions (a scene whose worker or node was lost, run again); a node's
+    `retried` counts the resubmitted scenes it finished. The clock starts at `begin`.
+    """
+
+    total: int = 0
+    resubmitted: int = 0
+    nodes: dict[str, NodeCount] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    def begin(self, total: int) -> None:
+        self.total, self.started = total, time.monotonic()
+
+    def lost(self) -> None:
+        self.resubmitted += 1
+
+    def finished(self, node: str, *, ok: bool, retried: bool = False) -> None:
+        count = self.nodes.setdefault(node, NodeCount())
+        count.done += ok
+        count.failed += not ok
+        count.retried += retried
+
+    @property
+    def done(self) -> int:
+        return sum(c.done for c in self.nodes.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(c.failed for c in self.nodes.values())
+
+    def per_hour(self, scenes: int, now: float | None = None) -> float:
+        hours = ((now if now is not None else time.monotonic()) - self.started) / 3600
+        return scenes / hours if hours > 0 else 0.0
+
+    def eta_seconds(self, now: float | None = None) -> float | None:
+        """Seconds until every scene is finished at the rate so far (None before the first one)."""
+        finished = self.done + self.failed
+        rate = self.per_hour(finished, now)
+        return (self.total - finished) / rate * 3600 if rate > 0 else None
+
+    def rows(self, now: float | None = None) -> list[tuple[str, int, int, int, float]]:
+        """(node, done, failed, retried, scenes per hour) per node, then "all"."""
+        now = now if now is not None else time.monotonic()
+        rows = [(node, c.done, c.failed, c.retried, self.per_hour(c.done, now))
+                for node, c in sorted(self.nodes.items())]
+        return [*rows, ("all", self.done, self.failed, self.resubmitted, self.per_hour(self.done, now))]
+
+    def lines(self, now: float | None = None) -> list[str]:
+        """The tally as log lines: one per node, then the total."""
+        eta = self.eta_seconds(now)
+        lines = [f"{node}: {done} done, {failed} failed, {retried} retried, {rate:.0f} scenes/hour"
+                 for node, done, failed, retried, rate in self.rows(now)]
+        if eta is not None and self.done + self.failed < self.total:
+            lines[-1] += f", ETA {eta / 60:.0f} min"
+        return lines
+
+    def table(self, now: float | None = None) -> Table:
+        table = Table("node", "done", "failed", "retried", "scenes/h", box=None, pad_edge=False)
+        for node, done, failed, retried, rate in self.rows(now):
+            table.add_row(node, str(done), str(failed), str(retried), f"{rate:.0f}")
+        return table
+
+
+class ClusterProgress(Progress):
+    """The scene bar with a per-node table of `tally` under it (a run spread over a cluster's nodes)."""
+
+    def __init__(self, tally: SceneTally) -> None:
+        self.tally = tally  # before Progress.__init__, which renders once
+        columns = make_progress("scenes").columns
+        super().__init__(*columns, console=console, transient=False, disable=not console.is_terminal)
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        yield self.tally.table()
 
 
 def track(items: Iterable[T], description: str, *, total: int | None = None, unit: str = "it") -> Iterator[T]:

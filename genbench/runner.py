@@ -23,6 +23,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.progress import Progress
+
 from genbench import contract
 from genbench.errors import DatasetError
 from genbench.progress import get_logger, make_progress
@@ -103,11 +105,13 @@ def run_generation(
     retries: int = 2,
     executor: Executor | None = None,
     where: str = "",
+    progress: Progress | None = None,
 ) -> RunSummary:
     """Make scenes 0..count-1 under `root` (skipping complete ones), then finalize the dataset.
 
     `executor` runs the scenes (default: `local_executor(workers)`; Ray: see
-    `genbench.generators.kubric.distributed`); `where` labels the progress bar (e.g. "on ray").
+    `genbench.generators.kubric.distributed`); `where` labels the progress bar (e.g. "on ray");
+    `progress` replaces the plain scene bar (e.g. one that also shows a cluster's nodes).
 
     `settings` must be JSON-serialisable and identify the run (everything except the
     count and parallelism): it is stored in dataset.json and compared on resume.
@@ -138,7 +142,7 @@ def run_generation(
             log.warning("scene %s failed after %d attempts: %s", sid, retries + 1, status.splitlines()[0])
 
     execute = executor or local_executor(workers)
-    with make_progress("scenes") as progress:
+    with progress or make_progress("scenes") as progress:
         task = progress.add_task(f"{generator}{' ' + where if where else ''} -> {root}", total=count,
                                  completed=count - len(pending))
         for index, status in execute(make_scene, root, pending, retries):

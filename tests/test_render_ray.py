@@ -28,14 +28,24 @@ class Flaky(SceneMaker):
         return super().__call__(index)
 
 
-def test_ray_executor_renders_the_same_scenes_and_records_failures(tmp_path: Path) -> None:
+@pytest.fixture
+def loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ray on 127.0.0.1 only: by default it binds to the machine's network interface."""
+    from ray._private import ray_constants
+
+    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    monkeypatch.setattr(ray_constants, "ENABLE_RAY_CLUSTER", False)  # read when ray was imported
+
+
+def test_ray_executor_renders_the_same_scenes_and_records_failures(tmp_path: Path, loopback) -> None:
     from genbench.generators.kubric.distributed import run_generation_ray
 
     settings = resolve_settings("tiny", seed=5, frames=2)
     maker = Flaky(settings, RenderOptions(threads=1))
     summary = run_generation_ray(tmp_path / "d", name="t", generator=GENERATOR, settings=settings.to_dict(), count=3,
                                  make_scene=maker, scene_id_of=maker.scene_id, retries=1,
-                                 init_kwargs={"num_cpus": 2})
+                                 init_kwargs={"num_cpus": 2, "_node_ip_address": "127.0.0.1"})
+    assert not ray.is_initialized()  # the Ray it started is shut down
     assert summary.written == [maker.scene_id(0), maker.scene_id(2)]
     failures = json.loads((tmp_path / "d" / FAILURES_FILE).read_text())["failed"]
     assert "object fell through the floor" in failures[maker.scene_id(1)]

@@ -41,6 +41,10 @@ def _render(p: argparse.ArgumentParser) -> None:
                    "leaves k out of the render only; physics re-simulates without k, so what k hit moves differently")
     _parallel(p)
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto", help="Cycles device")
+    p.add_argument("--estimate", action="store_true",
+                   help="render a few sample scenes in a temporary folder, print the projected wall time, core-hours "
+                        "and output bytes for --scenes N, and exit (writes nothing to --out)")
+    p.add_argument("--estimate-scenes", type=int, default=2, help="sample scenes --estimate renders (default 2)")
 
 
 def _parallel(p: argparse.ArgumentParser) -> None:

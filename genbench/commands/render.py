@@ -38,6 +38,28 @@ def settings_from_args(args: argparse.Namespace) -> RenderSettings:
     return resolve_settings(args.preset, **overrides)
 
 
+def print_estimate(args: argparse.Namespace, settings: RenderSettings) -> int:
+    """Render sample scenes in a temporary folder and print what --scenes N would cost; --out stays untouched."""
+    from genbench.generators.kubric.estimate import estimate
+    from genbench.generators.kubric.make import RenderOptions, SceneMaker
+    from genbench.generators.kubric.preview import write_preview
+
+    if args.scenes < 0:
+        raise GenbenchError(f"the number of scenes must be >= 0, got {args.scenes}")
+    from genbench.generators.kubric.quiet import quiet
+
+    with quiet(stderr=True):
+        import bpy  # noqa: F401  (Blender loads once per process: a one-time cost, not a per-scene one)
+
+    maker = SceneMaker(settings, RenderOptions(device=args.device, threads=0))
+    result = estimate(maker, args.scenes, args.estimate_scenes, write_preview)
+    print(f"settings: preset {settings.preset}, {settings.resolution}x{settings.resolution}, {settings.frames} frames, "
+          f"{settings.samples} spp (nothing written to {args.out})")
+    for line in result.lines():
+        print(line)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from genbench.contact_sheet import write_contact_sheet
     from genbench.generators.kubric.make import GENERATOR, RenderOptions, SceneMaker
@@ -48,7 +70,11 @@ def run(args: argparse.Namespace) -> int:
         raise GenbenchError(f"--workers must be >= 1, got {args.workers}")
     if args.address and args.executor != "ray":
         raise GenbenchError("--address needs --executor ray")
+    if args.estimate_scenes < 1:
+        raise GenbenchError(f"--estimate-scenes must be >= 1, got {args.estimate_scenes}")
     settings = settings_from_args(args)
+    if args.estimate:
+        return print_estimate(args, settings)
     out = output_root(args.out)  # a folder, or a URL fsspec reaches (s3://, gs://)
     name = f"{GENERATOR}-{settings.preset}-s{settings.seed}"
     if args.executor == "ray":

@@ -1,0 +1,36 @@
+"""The cluster progress display: scenes done / failed / retried per node, rate and ETA from the tally."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from genbench.progress import ClusterProgress, SceneTally
+
+
+def test_tally_counts_per_node_and_projects_the_eta() -> None:
+    tally = SceneTally()
+    tally.begin(10)
+    tally.finished("10.0.0.1 aaaa", ok=True)
+    tally.finished("10.0.0.1 aaaa", ok=False)
+    tally.lost()
+    tally.finished("10.0.0.2 bbbb", ok=True, retried=True)
+    tally.finished("10.0.0.2 bbbb", ok=True)
+    now = tally.started + 360  # 4 scenes finished in 0.1 h: 40 per hour, 6 to go -> 9 minutes
+    assert tally.rows(now) == [("10.0.0.1 aaaa", 1, 1, 0, 10.0), ("10.0.0.2 bbbb", 2, 0, 1, 20.0),
+                               ("all", 3, 1, 1, 30.0)]
+    assert tally.eta_seconds(now) == 540.0
+    assert tally.lines(now)[-1] == "all: 3 done, 1 failed, 1 retried, 30 scenes/hour, ETA 9 min"
+
+
+def test_cluster_progress_shows_the_bar_and_a_row_per_node() -> None:
+    tally = SceneTally()
+    tally.begin(3)
+    tally.finished("127.0.0.1 1234abcd", ok=True)
+    progress = ClusterProgress(tally)
+    progress.add_task("kubric on ray", total=3, completed=1)
+    console = Console(record=True, width=120)
+    for renderable in progress.get_renderables():
+        console.print(renderable)
+    text = console.export_text()
+    assert "kubric on ray" in text and "1/3" in text
+    assert "127.0.0.1 1234abcd" in text and "retried" in text and "all" in text
