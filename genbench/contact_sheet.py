@@ -22,6 +22,7 @@ from genbench.pixels import differs
 from genbench.records import Sample
 from genbench.samples import load_removal
 from genbench.scene import list_scene_ids, read_meta
+from genbench.storage import Root, open_output
 
 CONTACT_SHEET_FILE = "contact-sheet.png"
 MAX_SCENES = 16
@@ -99,13 +100,18 @@ def contact_sheet(root: Path, scene_ids: list[str] | None = None) -> Image.Image
     return sheet
 
 
-def write_contact_sheet(root: Path) -> Path | None:
-    """Write ``<root>/contact-sheet.png`` atomically; None (and nothing written) when there is nothing to show."""
-    sheet = contact_sheet(Path(root))
+def _write_sheet(root: Path) -> Path | None:
+    sheet = contact_sheet(root)
     if sheet is None:
         return None
-    path = Path(root) / CONTACT_SHEET_FILE
-    tmp = Path(root) / f".tmp-{uuid.uuid4().hex}-{CONTACT_SHEET_FILE}"
+    path = root / CONTACT_SHEET_FILE
+    tmp = root / f".tmp-{uuid.uuid4().hex}-{CONTACT_SHEET_FILE}"
     sheet.save(tmp, optimize=True)
     os.replace(tmp, path)
     return path
+
+
+def write_contact_sheet(root: Root) -> Root | None:
+    """Write ``<root>/contact-sheet.png`` (a folder, or a dataset URL: its first scenes are fetched) atomically;
+    None (and nothing written) when there is nothing to show."""
+    return open_output(root).add_top_file(CONTACT_SHEET_FILE, _write_sheet, MAX_SCENES)

@@ -131,6 +131,7 @@ class Output(Protocol):
     def finalize(self, *, name: str, generator: str, settings: dict) -> DatasetInfo: ...
     def write_scene(self, scene: Scene) -> Root: ...
     def add_to_scenes(self, name: str, make: Callable[[Path, str], Path]) -> list: ...
+    def add_top_file(self, name: str, make: Callable[[Path], Path | None], scenes: int) -> Root | None: ...
     def build_into(self, build: Callable[[Path], Path]) -> Root: ...
     def uncommitted(self) -> list[str]: ...
 
@@ -185,6 +186,10 @@ class LocalOutput:
     def add_to_scenes(self, name: str, make: Callable[[Path, str], Path]) -> list[Path]:
         return [make(self.root, sid) for sid in list_scene_ids(self.root)
                 if not (scene_dir(self.root, sid) / name).is_file()]
+
+    def add_top_file(self, name: str, make: Callable[[Path], Path | None], scenes: int) -> Path | None:
+        """`make(root)` writes the top-level file `name` from the dataset's first `scenes` scenes (or returns None)."""
+        return make(self.root)
 
     def build_into(self, build: Callable[[Path], Path]) -> Path:
         return build(self.root)
@@ -402,6 +407,18 @@ class RemoteDataset:
                                 {"files": {**files, name: sha256_file(made)}})
             added.append(f"{self.root}/{contract.SCENES_DIR}/{sid}/{name}")
         return added
+
+    def add_top_file(self, name: str, make: Callable[[Path], Path | None], scenes: int) -> str | None:
+        """Fetch the first `scenes` committed scenes into a temporary folder, `make(folder)` the top-level file
+        `name` there and upload it (a derived file for people, like a preview: no marker covers it)."""
+        with tempfile.TemporaryDirectory(prefix="genbench-top-") as tmp:
+            for sid in sorted(self.committed())[:scenes]:
+                self._fetch_scene(sid, self.marker(sid), scene_dir(Path(tmp), sid))
+            made = make(Path(tmp))
+            if made is None:
+                return None
+            self.fs.put_file(str(made), self.key(name))
+        return f"{self.root}/{name}"
 
     # -- reading ----------------------------------------------------------------------------------
 
