@@ -5,6 +5,7 @@
     .venv/bin/python perf/render.py --threads-vs-processes  # also: 1 process x 2 threads vs 2 x 1
     .venv/bin/python perf/render.py --looks-cost --frames 24  # instead: seconds per frame, v1 looks vs HDRIs/textures
     .venv/bin/python perf/render.py --kinds-cost --frames 8   # instead: seconds per frame with and without kinds
+    .venv/bin/python perf/render.py --profile --scenes 4      # instead: scenes/hour/core at 1 and 2 workers, overheads
 
 Three pipelines render the same scenes (seed, index), interleaved scene by scene so a busy
 machine slows them alike:
@@ -208,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
                         "and with the preset's HDRIs and textures (fast path, same scenes)")
     parser.add_argument("--kinds-cost", action="store_true", help="instead: seconds per frame with and without the "
                         "effect kinds (light passes and their analysis; fast path, same scenes, same RGB bytes)")
+    parser.add_argument("--profile", action="store_true", help="instead: `genbench render` with 1 and 2 worker "
+                        "processes, scenes per hour per core and the per-scene overhead (perf/render_profile.py)")
     parser.add_argument("--json", help="also write the numbers to this file")
     parser.add_argument("--preview", help="also write a PNG of the first scene (full, minus_k, layer, bg, trimask)")
     args = parser.parse_args(argv)
@@ -215,6 +218,17 @@ def main(argv: list[str] | None = None) -> int:
     preset = resolve_settings(args.preset, seed=args.seed, frames=args.frames, resolution=args.resolution,
                               samples=args.samples)
     fixed = replace(preset, adaptive_threshold=0.0)
+    if args.profile:
+        from render_profile import print_profile, profile  # perf/ is this script's folder
+
+        print(f"profile, preset {preset.preset}: {preset.resolution}x{preset.resolution}, {preset.frames} frames, "
+              f"{preset.samples} spp; {args.scenes} scenes per worker count", flush=True)
+        result = profile(preset, args.scenes)
+        print_profile(result)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"settings": preset.to_dict(), "profile": result}, f, indent=2)
+        return 0
     if args.looks_cost:
         indices = list(range(args.first, args.first + args.scenes))
         print(f"looks cost, preset {preset.preset}: {preset.resolution}x{preset.resolution}, {preset.frames} frames, "
