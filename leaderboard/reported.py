@@ -26,11 +26,10 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from genbench.errors import GenbenchError
-from genbench.leaderboard.store import LOCK_FILE, LOCK_TIMEOUT_S
+from genbench.leaderboard.store import LOCK_FILE, LOCK_TIMEOUT_S, SCHEMA, read_board_file
 from genbench.scene import write_json
 
 REPORTED_FILE = "reported.json"
-SCHEMA = 1
 LABEL = "reported, not measured here"
 SHIPPED = Path(__file__).parent / "reported"  # rows read from published tables, shipped with genbench
 # Metrics in the order tables show them; others a row has follow alphabetically.
@@ -89,16 +88,7 @@ class Reported:
 
 def read_reported(board: Path) -> list[Reported]:
     """The reported rows of the board at `board`, in the order they were added (none when there are none)."""
-    path = Path(board) / REPORTED_FILE
-    if not path.is_file():
-        return []
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise GenbenchError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
-    if data.get("schema") != SCHEMA:
-        raise GenbenchError(f"{path}: schema {data.get('schema')!r}, this genbench reads {SCHEMA}")
-    return [Reported.from_dict(r) for r in data.get("reported", [])]
+    return [Reported.from_dict(r) for r in read_board_file(Path(board) / REPORTED_FILE).get("reported", [])]
 
 
 def load_rows(path: Path) -> list[Reported]:

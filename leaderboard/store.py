@@ -82,17 +82,21 @@ class Entry:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def _read(board: Path) -> list[Entry]:
-    path = board / BOARD_FILE
+def read_board_file(path: Path) -> dict[str, Any]:
+    """A board file's JSON object ({} when there is no file), refused unless it is valid JSON of `SCHEMA`."""
     if not path.is_file():
-        return []
+        return {}
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise GenbenchError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno}); restore it from backup") from None
     if data.get("schema") != SCHEMA:
         raise GenbenchError(f"{path}: board schema {data.get('schema')!r}, this genbench reads {SCHEMA}")
-    return [Entry.from_dict(e) for e in data.get("entries", [])]
+    return data
+
+
+def _read(board: Path) -> list[Entry]:
+    return [Entry.from_dict(e) for e in read_board_file(board / BOARD_FILE).get("entries", [])]
 
 
 def read_board(board: Path) -> list[Entry]:

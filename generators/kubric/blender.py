@@ -393,12 +393,7 @@ class BlenderScene:
         layers = next((n for n in tree.nodes if n.bl_idname == "CompositorNodeRLayers"), None)
         if layers is None:
             layers = tree.nodes.new("CompositorNodeRLayers")
-        out = tree.nodes.new("CompositorNodeOutputFile")
-        out.base_path = str(self.tmp)
-        out.format.file_format = "OPEN_EXR"
-        out.format.color_depth = "32"
-        out.format.exr_codec = "NONE"
-        out.format.color_mode = "RGB"
+        out = self._exr_output(tree, "RGB")
         out.file_slots[0].path = "index_"
         tree.links.new(layers.outputs["IndexOB"], out.inputs[0])
         self.index_output = out
@@ -406,14 +401,19 @@ class BlenderScene:
         if self.light_passes:
             self.pass_output = self._pass_output(tree, layers)
 
-    def _pass_output(self, tree: Any, layers: Any) -> Any:
-        """A File Output node writing each light pass's luminance (summed over its parts) to `<name>_NNNN.exr`."""
+    def _exr_output(self, tree: Any, color_mode: str) -> Any:
+        """A compositor File Output node writing uncompressed 32-bit EXRs (`color_mode` RGB or BW) into tmp."""
         out = tree.nodes.new("CompositorNodeOutputFile")
         out.base_path = str(self.tmp)
         out.format.file_format = "OPEN_EXR"
         out.format.color_depth = "32"
         out.format.exr_codec = "NONE"
-        out.format.color_mode = "BW"
+        out.format.color_mode = color_mode
+        return out
+
+    def _pass_output(self, tree: Any, layers: Any) -> Any:
+        """A File Output node writing each light pass's luminance (summed over its parts) to `<name>_NNNN.exr`."""
+        out = self._exr_output(tree, "BW")
         out.file_slots.clear()
         for name, parts in LIGHT_PASSES.items():
             socket = layers.outputs[parts[0]]
