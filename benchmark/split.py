@@ -5,7 +5,8 @@ and tripod scenes made from a second, auxiliary render (paste sources and target
 is a static-camera render played as clean plate -> object enters -> clean plate). Every scene of a
 benchmark split (`SPLITS`) is in split `test`; the validation recipe (`VALIDATION`) is the same
 mix from disjoint seeds, in split `val`, for model selection. `build_split` runs the real
-generators through the command line and merges their scenes into one dataset.
+generators through their library functions (`render_dataset`, `paste_dataset`, `tripod_dataset`: what
+`genbench render|paste|tripod` call) and merges their scenes into one dataset.
 
 The rendered frames are the reference, not the seeds: path-traced pixels can differ in the last
 bits between CPUs, so a rebuild is documented but never assumed byte-equal. `write_checksums` /
@@ -29,8 +30,13 @@ from genbench import contract
 from genbench.dataset import finalize, read_info
 from genbench.errors import GenbenchError, NothingAccepted
 from genbench.frames import read_video, write_video
-from genbench.generators.kubric.settings import V1_SURFACES, V1_WORLDS
+from genbench.generators.kubric.dataset import RenderRun, render_dataset
+from genbench.generators.kubric.settings import V1_SURFACES, V1_WORLDS, RenderSettings, resolve_settings
+from genbench.generators.paste.dataset import paste_dataset
+from genbench.generators.tripod.dataset import tripod_dataset
+from genbench.generators.tripod.settings import TripodSettings
 from genbench.progress import get_logger
+from genbench.runner import RunSummary
 from genbench.scene import list_scene_ids, read_meta, scene_dir, write_json
 
 log = get_logger("benchmark")
@@ -61,13 +67,13 @@ class SplitRecipe:
     def dataset_name(self) -> str:
         return f"genbench-benchmark-{self.name}-v{self.version}"
 
-    def render_args(self, seed: int, scenes: int, out: Path) -> list[str]:
-        """`genbench render` arguments of one of the recipe's renders. A v1 recipe pins the v1 looks (sky or
-        gradient worlds, plain or pattern surfaces): `genbench render` draws more since, and v1 stays v1."""
-        looks = ["--worlds", ",".join(V1_WORLDS), "--surfaces", ",".join(V1_SURFACES)] if self.version == "1" else []
-        return ["render", "--scenes", str(scenes), "--out", str(out), "--seed", str(seed),
-                "--resolution", str(self.resolution), "--frames", str(self.frames), "--samples", str(self.samples),
-                *looks]
+    def render_settings(self, seed: int) -> RenderSettings:
+        """The settings of one of the recipe's renders: the default preset at the recipe's size and samples.
+        A v1 recipe pins the v1 looks (sky or gradient worlds, plain or pattern surfaces): the renderer draws
+        more since, and v1 stays v1."""
+        looks = {"worlds": V1_WORLDS, "surfaces": V1_SURFACES} if self.version == "1" else {}
+        return resolve_settings("default", seed=seed, resolution=self.resolution, frames=self.frames,
+                                samples=self.samples, **looks)
 
 
 SPLITS: dict[str, SplitRecipe] = {
@@ -96,13 +102,12 @@ def checksum_file(name: str) -> Path:
     return HERE / f"{name}{CHECKSUM_SUFFIX}"
 
 
-def _genbench(argv: list[str]) -> None:
-    from genbench.cli import run
-
-    log.info("$ genbench %s", " ".join(argv))
-    code = run(argv)
-    if code != 0:
-        raise GenbenchError(f"building the split failed at `genbench {' '.join(argv)}` (exit {code})")
+def _complete(summary: RunSummary, part: str) -> None:
+    """A part with failed scenes stops the build (the work folder stays: fix the cause and build again)."""
+    if summary.failed:
+        first = next(iter(summary.failed.items()))
+        raise GenbenchError(f"building the split failed in its {part} part: {len(summary.failed)} scene(s) failed, "
+                            f"{first[0]}: {first[1].splitlines()[0]} (all errors: {summary.root}/failures.json)")
 
 
 def tripod_footage(aux: Path, out: Path, plate_frames: int) -> list[Path]:
@@ -154,27 +159,29 @@ def _claim_work_folder(work: Path, spec: SplitRecipe) -> None:
     write_json(stamp, asdict(spec))
 
 
-def build_split(spec: SplitRecipe, out: Path, *, workers: int = 1, render_options: tuple[str, ...] = ()) -> Path:
-    """Build the split `spec` describes into `out` (which must not exist). The parts are made in a
-    sibling work folder (`work_folder(out)`) and `out` appears only when the split is complete. The
-    generators skip finished scenes, so running the same build again after an interruption resumes it.
-    `render_options` go to both renders (e.g. `--executor ray --address ...`, `--device gpu`)."""
+def build_split(spec: SplitRecipe, out: Path, *, run: RenderRun | None = None) -> Path:
+    """Build the split `spec` describes into `out` (which must not exist), calling the generators' library
+    functions. The parts are made in a sibling work folder (`work_folder(out)`) and `out` appears only when the
+    split is complete. The generators skip finished scenes, so running the same build again after an
+    interruption resumes it. `run` says how both renders run (workers, device, a Ray cluster)."""
+    run = run or RenderRun()
     out = Path(out)
     if out.exists():
         raise GenbenchError(f"{out} already exists; choose a new --out (a split is built whole, never over files)")
     work = work_folder(out)
     _claim_work_folder(work, spec)
     kubric, aux, paste, tripod = (work / p for p in ("kubric", "aux", "paste", "tripod"))
-    parallel = ["--workers", str(workers), *render_options]
-    _genbench(spec.render_args(spec.kubric_seed, spec.kubric_scenes, kubric) + parallel)
-    _genbench(spec.render_args(spec.aux_seed, spec.aux_scenes, aux) + parallel)
-    _genbench(["paste", "--source", str(aux), "--targets", str(aux), "--count", str(spec.paste_scenes),
-               "--out", str(paste), "--seed", str(spec.kubric_seed), "--frames", str(spec.frames), "--shadow"])
+    for seed, scenes, folder in ((spec.kubric_seed, spec.kubric_scenes, kubric), (spec.aux_seed, spec.aux_scenes, aux)):
+        log.info("rendering %d scenes of seed %d into %s", scenes, seed, folder)
+        _complete(render_dataset(folder, spec.render_settings(seed), scenes, run).summary, "render")
+    log.info("pasting %d scenes into %s", spec.paste_scenes, paste)
+    _complete(paste_dataset(paste, aux, aux, spec.paste_scenes, seed=spec.kubric_seed, frames=spec.frames,
+                            shadow=True).summary, "paste")
     footage = tripod_footage(aux, work / "footage", spec.tripod_plate_frames)
     parts = [kubric, paste]
     if footage:
         try:
-            _genbench(["tripod", *map(str, footage), "--out", str(tripod), "--window", str(spec.frames)])
+            _complete(tripod_dataset(footage, tripod, TripodSettings(window=spec.frames)).summary, "tripod")
             parts.append(tripod)
         except NothingAccepted as exc:
             log.warning("the tripod part accepted no window, the split has none: %s", exc)
@@ -395,4 +402,4 @@ def validation_split() -> Path:
     log.info("building the validation split %s once into %s (a few minutes; later runs reuse it)",
              VALIDATION.dataset_name, out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    return build_split(VALIDATION, out, workers=1)
+    return build_split(VALIDATION, out)

@@ -150,25 +150,24 @@ def test_a_small_recipe_builds_a_test_only_dataset_with_every_part_and_resumes(
     recipe = replace(sp.SPLITS["mini"], **micro)
     out = tmp_path / "micro"
     # interrupted after both renders: the work folder stays and `out` does not appear
-    real = sp._genbench
+    real = sp.paste_dataset
 
-    def stop_at_paste(argv: list[str]) -> None:
-        if argv[0] == "paste":
-            raise KeyboardInterrupt
-        real(argv)
+    def stop_at_paste(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(sp, "_genbench", stop_at_paste)
+    monkeypatch.setattr(sp, "paste_dataset", stop_at_paste)
     with pytest.raises(KeyboardInterrupt):
         sp.build_split(recipe, out)
     work = sp.work_folder(out)
     assert not out.exists() and work.is_dir()
-    rendered = {p.relative_to(work / "kubric"): p.stat().st_mtime_ns for p in (work / "kubric").rglob("*.png")}
+    rendered = {p.relative_to(work / "kubric"): p.stat().st_mtime_ns
+                for p in (work / "kubric" / "scenes").rglob("*.png")}
     assert rendered
     with pytest.raises(GenbenchError, match="another recipe"):
         sp.build_split(replace(recipe, samples=16), out)
 
     # the same build again resumes: the renders are not redone
-    monkeypatch.setattr(sp, "_genbench", real)
+    monkeypatch.setattr(sp, "paste_dataset", real)
     root = sp.build_split(recipe, out)
     assert not work.exists() and [p.name for p in tmp_path.iterdir()] == ["micro"]
     assert {rel: (root / rel).stat().st_mtime_ns for rel in rendered} == rendered  # copied, not rendered again
@@ -187,7 +186,8 @@ def test_a_small_recipe_builds_a_test_only_dataset_with_every_part_and_resumes(
     # threads differ (run.json), the data does not
     again = tmp_path / "again"
     code = ("import sys; from dataclasses import replace; from genbench.benchmark import split as sp; "
-            f"sp.build_split(replace(sp.SPLITS['mini'], **{micro!r}), sys.argv[1], workers=2)")
+            "from genbench.generators.kubric.dataset import RenderRun; "
+            f"sp.build_split(replace(sp.SPLITS['mini'], **{micro!r}), sys.argv[1], run=RenderRun(workers=2))")
     subprocess.run([sys.executable, "-c", code, str(again)], check=True, capture_output=True)
     result = sp.verify_checksums(again, sums)
     assert result.ok, result.summary()

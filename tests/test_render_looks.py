@@ -31,9 +31,10 @@ from genbench.generators.kubric.settings import (
 
 # sha256 of the planned scenes of each v1 recipe's two renders (its test scenes and its auxiliary render):
 # json.dumps([{"settings": settings.to_dict(), "specs": [sample_spec(settings, i) for i in range(count)]}, ...],
-# sort_keys=True, separators=(",", ":")), settings made from the recipe's `render_args` the way
-# `genbench render` makes them. Computed once with the code that built the v1 splits (commit 582970b, before
-# worlds and surfaces beyond v1 existed), with its own venv: same recipe, same settings dicts, same specs.
+# sort_keys=True, separators=(",", ":")), settings made by the recipe's `render_settings` (checked equal to what
+# `genbench render` makes of the same options). Computed once with the code that built the v1 splits (commit
+# 582970b, before worlds and surfaces beyond v1 existed), with its own venv: same recipe, same settings dicts,
+# same specs.
 V1_PLAN_DIGESTS = {
     "mini": "5a932dc435890186644458e5b3097d85de8e2b9b99c2378b9561a13a2775b789",
     "full": "9c0be5324784254d9d6e9afe1a1009063fecb3bb69c47741a7276b2acc78d3a3",
@@ -49,7 +50,11 @@ def _render_args(*extra: str) -> RenderSettings:
 def test_v1_recipes_plan_the_scenes_they_always_planned(recipe: object) -> None:
     plans = []
     for seed, count in ((recipe.kubric_seed, recipe.kubric_scenes), (recipe.aux_seed, recipe.aux_scenes)):
-        settings = settings_from_args(build_parser().parse_args(recipe.render_args(seed, count, Path("unused"))))
+        settings = recipe.render_settings(seed)
+        # what the builds call is what `genbench render` makes of the same options
+        looks = ["--worlds", "sky,gradient", "--surfaces", "plain,pattern"] if recipe.version == "1" else []
+        assert settings == _render_args("--seed", str(seed), "--resolution", str(recipe.resolution), "--frames",
+                                        str(recipe.frames), "--samples", str(recipe.samples), *looks)
         assert settings.to_dict().keys().isdisjoint(V1_LOOKS)  # meta.json's settings, byte for byte as in v1
         plans.append({"settings": settings.to_dict(), "specs": [sample_spec(settings, i) for i in range(count)]})
     text = json.dumps(plans, sort_keys=True, separators=(",", ":"))

@@ -275,7 +275,7 @@ def test_paste_writes_to_a_bucket(url: str, tmp_path: Path) -> None:
 
 
 def test_tripod_writes_to_a_bucket(url: str, tmp_path: Path) -> None:
-    from genbench.commands.tripod import REJECTED_FILE
+    from genbench.generators.tripod.dataset import REJECTED_FILE
 
     from .test_tripod import panning_footage, static_footage, write_avi, write_frames
 

@@ -10,6 +10,7 @@ from genbench.errors import GenbenchError
 
 def run(args: argparse.Namespace) -> int:
     from genbench.benchmark import split as sp
+    from genbench.generators.kubric.dataset import RenderRun
     from genbench.storage import local_copy, open_output
 
     spec = sp.recipe(args.split)
@@ -17,13 +18,13 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "build":
         if not args.out:
             raise GenbenchError("benchmark build needs --out DIR (a new folder)")
-        options = ("--executor", args.executor, "--device", args.device, *(("--address", args.address)
-                                                                            if args.address else ()))
+        how = RenderRun(workers=args.workers, device=args.device, executor=args.executor, address=args.address)
+        how.check()
 
         def build(folder: Path) -> Path:
             print(f"building {spec.dataset_name}: parts in {sp.work_folder(folder)} (if interrupted, run the "
                   "same command again to resume)", flush=True)
-            return sp.build_split(spec, folder, workers=args.workers, render_options=options)
+            return sp.build_split(spec, folder, run=how)
 
         out = open_output(args.out).build_into(build)  # a URL (s3://, gs://): built locally, then uploaded
         print(f"built {spec.dataset_name} in {out}; compare with the official copy: "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,45 +60,26 @@ def print_estimate(args: argparse.Namespace, settings: RenderSettings) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genbench.contact_sheet import write_contact_sheet
-    from genbench.generators.kubric.make import GENERATOR, RenderOptions, SceneMaker
-    from genbench.generators.kubric.preview import write_missing_previews
-    from genbench.storage import child, output_root
+    from genbench.generators.kubric.dataset import RenderRun, render_dataset
+    from genbench.storage import child
 
-    if args.workers < 1:
-        raise GenbenchError(f"--workers must be >= 1, got {args.workers}")
-    if args.address and args.executor != "ray":
-        raise GenbenchError("--address needs --executor ray")
+    how = RenderRun(workers=args.workers, device=args.device, executor=args.executor, address=args.address)
+    how.check()
     if args.estimate_scenes < 1:
         raise GenbenchError(f"--estimate-scenes must be >= 1, got {args.estimate_scenes}")
     settings = settings_from_args(args)
     if args.estimate:
         return print_estimate(args, settings)
-    out = output_root(args.out)  # a folder, or a URL fsspec reaches (s3://, gs://)
-    name = f"{GENERATOR}-{settings.preset}-s{settings.seed}"
-    if args.executor == "ray":
-        from genbench.generators.kubric.distributed import run_generation_ray
-
-        maker = SceneMaker(settings, RenderOptions(device=args.device, threads=1))
-        summary = run_generation_ray(out, name=name, generator=GENERATOR, settings=settings.to_dict(),
-                                     count=args.scenes, make_scene=maker, scene_id_of=maker.scene_id,
-                                     address=args.address)
-    else:
-        from genbench.runner import run_generation
-
-        threads = 0 if args.workers == 1 else max(1, (os.cpu_count() or 1) // args.workers)
-        maker = SceneMaker(settings, RenderOptions(device=args.device, threads=threads))
-        summary = run_generation(out, name=name, generator=GENERATOR, settings=settings.to_dict(), count=args.scenes,
-                                 make_scene=maker, scene_id_of=maker.scene_id, workers=args.workers)
-    write_missing_previews(out)
-    sheet = write_contact_sheet(out)
+    result = render_dataset(args.out, settings, args.scenes, how)  # a folder, or a URL (s3://, gs://)
+    summary, out = result.summary, result.summary.root
     rate = len(summary.written) / summary.seconds * 3600 if summary.written and summary.seconds > 0 else 0.0
+    cf = f", {settings.counterfactual} counterfactual" if settings.counterfactual != "visual" else ""
     print(f"{out}: {len(summary.written)} scenes rendered, {len(summary.skipped)} already complete, "
           f"{len(summary.failed)} failed ({summary.seconds:.0f} s, {rate:.0f} scenes/hour); "
           f"settings: preset {settings.preset}, {settings.resolution}x{settings.resolution}, {settings.frames} frames, "
-          f"{settings.samples} spp, worlds {','.join(settings.worlds)}, surfaces {','.join(settings.surfaces)}")
-    if sheet is not None:
-        print(f"contact sheet (full | minus | effect kinds | trimask): {sheet}")
+          f"{settings.samples} spp, worlds {','.join(settings.worlds)}, surfaces {','.join(settings.surfaces)}{cf}")
+    if result.contact_sheet is not None:
+        print(f"contact sheet (full | minus | effect kinds | trimask): {result.contact_sheet}")
     if summary.failed:
         print(f"failed scenes and their errors: {child(out, 'failures.json')}")
     return 1 if summary.failed else 0
