@@ -16,6 +16,7 @@ rest the same way for all of them:
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -74,6 +75,11 @@ def make_and_write(make_scene: Callable[[int], Scene], root: Root, index: int, r
     return error
 
 
+def inherit_environment(environment: dict[str, str]) -> None:
+    """Pool initializer: the worker sees the environment its parent had when the pool started."""
+    os.environ.update(environment)
+
+
 def local_executor(workers: int = 1) -> Executor:
     """Scenes in this process (workers <= 1) or in a pool of `workers` processes."""
 
@@ -83,8 +89,11 @@ def local_executor(workers: int = 1) -> Executor:
             for i in indices:
                 yield i, make_and_write(make_scene, root, i, retries)
             return
-        # forkserver, not fork: a fork of a process whose Blender/torch threads hold locks can deadlock.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        # forkserver, not fork: a fork of a process whose Blender/torch threads hold locks can deadlock. Workers
+        # forked by a fork server started earlier in this process have the environment of back then: they get
+        # today's (object-store credentials and endpoints set since, e.g. in a notebook).
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
+                                 initializer=inherit_environment, initargs=(dict(os.environ),)) as pool:
             futures = {pool.submit(make_and_write, make_scene, root, i, retries): i for i in indices}
             for fut in as_completed(futures):
                 yield futures[fut], fut.result()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -30,3 +32,21 @@ def toy_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def toy_dataset(toy_master: Path, tmp_path: Path) -> Path:
     """A fresh copy of a valid 4-scene toy dataset that a test may corrupt."""
     return Path(shutil.copytree(toy_master, tmp_path / "data"))
+
+
+_EXIT_STATUS: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _EXIT_STATUS.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the test process with pytest's exit status once everything is reported, skipping the interpreter's
+    teardown: Blender's module (bpy) can crash at interpreter exit (segfault) after every test passed, when
+    other libraries' threads (the S3 test server, fsspec's event loop, Ray) are still shutting down."""
+    if _EXIT_STATUS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS[-1])
