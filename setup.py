@@ -25,7 +25,7 @@ for package, folder in FOLDERS.items():
 # the reference Casper checkpoint, so `genbench eval --method casper` works on a fresh clone.
 PACKAGE_DATA = {
     "genbench": ["py.typed"],
-    "genbench.benchmark": ["mini/**/*", "*.sha256"],
+    "genbench.benchmark": ["mini-v*/**/*", "*.sha256"],
     "genbench.models": ["casper/weights/*"],
     "genbench.leaderboard": ["reported/*.json"],
 }

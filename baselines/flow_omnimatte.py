@@ -49,6 +49,7 @@ from genbench.baselines.flow_propagation import optical_flow
 from genbench.baselines.median import clean_plate
 from genbench.errors import GenbenchError
 from genbench.methods import LayeringMethod
+from genbench.pixels import minimal_alpha
 from genbench.trimask import dilate
 
 ALIGNMENT_GAIN = 0.9  # a homography is kept only if it cuts the median alignment error by 10% against none
@@ -185,14 +186,6 @@ def noise_threshold(residual: np.ndarray, away: np.ndarray, config: FlowOmnimatt
     return max(float(config.min_level), config.noise_k * sigma)
 
 
-def minimal_alpha(frame: np.ndarray, bg: np.ndarray) -> np.ndarray:
-    """The smallest alpha in [0, 1] that explains `frame` as some colour over `bg` ((..., 3) uint8 each)."""
-    f, b = frame.astype(np.float64) / 255.0, bg.astype(np.float64) / 255.0
-    darker = (b - f) / np.maximum(b, 1e-3)
-    brighter = (f - b) / np.maximum(1.0 - b, 1e-3)
-    return np.clip(np.maximum(darker, brighter).max(axis=-1), 0.0, 1.0)
-
-
 def assign_pieces(effect: np.ndarray, masks: dict[int, np.ndarray], flows: np.ndarray,
                   config: FlowOmnimatteConfig) -> dict[int, np.ndarray]:
     """Object id -> (T, H, W) bool: the pieces of `effect` ((T, H, W) bool) each object's motion explains."""
@@ -263,7 +256,7 @@ class FlowOmnimatte(LayeringMethod):
 
     @staticmethod
     def _layer(frames: np.ndarray, bg: np.ndarray, mask: np.ndarray, effect: np.ndarray) -> np.ndarray:
-        alpha = np.where(mask, 1.0, np.where(effect, minimal_alpha(frames, bg), 0.0))
+        alpha = np.where(mask, 1.0, np.where(effect, minimal_alpha(frames / 255.0, bg / 255.0), 0.0))
         alpha8 = np.rint(alpha * 255).astype(np.uint8)
         a = alpha8.astype(np.float64)[..., None] / 255.0
         colour = (frames.astype(np.float64) - (1.0 - a) * bg.astype(np.float64)) / np.maximum(a, 1e-6)

@@ -64,8 +64,13 @@ class SplitRecipe:
     label: str = "test"  # the split every scene gets: test (benchmark) or val (model selection)
 
     @property
+    def key(self) -> str:
+        """`name-vN`: what --split takes, and the name of the committed checksum file."""
+        return f"{self.name}-v{self.version}"
+
+    @property
     def dataset_name(self) -> str:
-        return f"genbench-benchmark-{self.name}-v{self.version}"
+        return f"genbench-benchmark-{self.key}"
 
     def render_settings(self, seed: int) -> RenderSettings:
         """The settings of one of the recipe's renders: the default preset at the recipe's size and samples.
@@ -76,30 +81,57 @@ class SplitRecipe:
                                 samples=self.samples, **looks)
 
 
-SPLITS: dict[str, SplitRecipe] = {
-    # ships inside the package: `genbench eval` with no --data scores this one
-    "mini": SplitRecipe(name="mini", version="1", kubric_seed=2025, kubric_scenes=6, resolution=64, frames=8,
-                        samples=32, aux_seed=2026, aux_scenes=6, paste_scenes=2, tripod_plate_frames=6),
-    # built by `genbench benchmark build --split full`, published as a dataset
-    "full": SplitRecipe(name="full", version="1", kubric_seed=2025, kubric_scenes=40, resolution=128, frames=24,
-                        samples=32, aux_seed=2026, aux_scenes=16, paste_scenes=12, tripod_plate_frames=8),
-}
-# Model selection: the mini recipe from seeds no benchmark split uses; `genbench train casper` validates on it.
-VALIDATION = SplitRecipe(name="val", version="1", kubric_seed=3025, kubric_scenes=6, resolution=64, frames=8,
-                         samples=32, aux_seed=3026, aux_scenes=6, paste_scenes=2, tripod_plate_frames=6, label="val")
-SHIPPED = HERE / "mini"
+# v1: the v1 looks (sky or gradient worlds, plain or pattern surfaces), no effect kinds, 64 px mini.
+MINI_V1 = SplitRecipe(name="mini", version="1", kubric_seed=2025, kubric_scenes=6, resolution=64, frames=8,
+                      samples=32, aux_seed=2026, aux_scenes=6, paste_scenes=2, tripod_plate_frames=6)
+FULL_V1 = SplitRecipe(name="full", version="1", kubric_seed=2025, kubric_scenes=40, resolution=128, frames=24,
+                      samples=32, aux_seed=2026, aux_scenes=16, paste_scenes=12, tripod_plate_frames=8)
+VALIDATION_V1 = SplitRecipe(name="val", version="1", kubric_seed=3025, kubric_scenes=6, resolution=64, frames=8,
+                            samples=32, aux_seed=3026, aux_scenes=6, paste_scenes=2, tripod_plate_frames=6,
+                            label="val")
+# v2: every look the renderer draws (HDRI worlds, procedural and photo surfaces, glass, glowing objects, glossy
+# walls), effect kinds measured per sample, 96 px mini (AlexNet's deep layers see more than a 3x3 map). Each
+# Kubric seed is `balance.balanced_seed` of the range in the comment beside it: the seed whose scenes hold the
+# most samples of the rarest effect kind beyond shadow. The aux seeds hold static-camera scenes for the tripod part.
+MINI_V2 = SplitRecipe(name="mini", version="2", kubric_seed=4048, kubric_scenes=6, resolution=96, frames=8,
+                      samples=32, aux_seed=4900, aux_scenes=6, paste_scenes=2, tripod_plate_frames=6)  # 4000-4099
+FULL_V2 = SplitRecipe(name="full", version="2", kubric_seed=5042, kubric_scenes=40, resolution=128, frames=24,
+                      samples=32, aux_seed=5900, aux_scenes=16, paste_scenes=12, tripod_plate_frames=8)  # 5000-5059
+VALIDATION_V2 = SplitRecipe(name="val", version="2", kubric_seed=6085, kubric_scenes=6, resolution=96, frames=8,
+                            samples=32, aux_seed=6900, aux_scenes=6, paste_scenes=2, tripod_plate_frames=6,
+                            label="val")  # 6000-6099
+SEED_RANGES: dict[str, range] = {"mini-v2": range(4000, 4100), "full-v2": range(5000, 5060),
+                                 "val-v2": range(6000, 6100)}
+
+# Benchmark splits by key (`name-vN`); a bare name is the newest version whose checksums are committed.
+SPLITS: dict[str, SplitRecipe] = {s.key: s for s in (MINI_V1, FULL_V1, MINI_V2, FULL_V2)}
+VALIDATIONS: dict[str, SplitRecipe] = {s.key: s for s in (VALIDATION_V1, VALIDATION_V2)}
+LATEST = {"mini": MINI_V2.key, "full": FULL_V1.key, "val": VALIDATION_V2.key}  # full-v2: built, not yet frozen
+# Model selection: the newest validation recipe, from seeds no benchmark split uses; `genbench train casper`
+# validates on it.
+VALIDATION = VALIDATIONS[LATEST["val"]]
+# Shipped inside the package: `genbench eval` with no --data scores the newest mini; v1 stays for its tables.
+SHIPPED_SPLITS = {MINI_V1.key: HERE / MINI_V1.key, MINI_V2.key: HERE / MINI_V2.key}
+SHIPPED = SHIPPED_SPLITS[LATEST["mini"]]
 
 
 def recipe(name: str) -> SplitRecipe:
-    if name == VALIDATION.name:
-        return VALIDATION
-    if name not in SPLITS:
-        raise GenbenchError(f"unknown benchmark split {name!r}; choose one of {', '.join([*SPLITS, VALIDATION.name])}")
-    return SPLITS[name]
+    """The recipe of a split key (`mini-v1`) or bare name (`mini`: its newest version)."""
+    key = LATEST.get(name, name)
+    found = SPLITS.get(key) or VALIDATIONS.get(key)
+    if found is None:
+        names = ", ".join([*LATEST, *SPLITS, *VALIDATIONS])
+        raise GenbenchError(f"unknown benchmark split {name!r}; choose one of {names}")
+    return found
 
 
-def checksum_file(name: str) -> Path:
-    return HERE / f"{name}{CHECKSUM_SUFFIX}"
+def shipped_copy(spec: SplitRecipe) -> Path | None:
+    """The copy of the split that ships in the package, if it does."""
+    return SHIPPED_SPLITS.get(spec.key)
+
+
+def checksum_file(spec: SplitRecipe) -> Path:
+    return HERE / f"{spec.key}{CHECKSUM_SUFFIX}"
 
 
 def _complete(summary: RunSummary, part: str) -> None:
@@ -279,10 +311,10 @@ def hub_repo(spec: SplitRecipe) -> str:
 
 def require_official(root: Path, spec: SplitRecipe, checksums: Path | None = None) -> Verification:
     """Verify `root` against the split's committed checksums; raise naming what differs when it is not official."""
-    path = checksums or checksum_file(spec.name)
+    path = checksums or checksum_file(spec)
     if not path.is_file():
-        raise GenbenchError(f"no checksums are committed for the {spec.name!r} split yet ({path.name}); "
-                            f"build it with `genbench benchmark build --split {spec.name}` and compare by eye")
+        raise GenbenchError(f"no checksums are committed for the {spec.key!r} split yet ({path.name}); "
+                            f"build it with `genbench benchmark build --split {spec.key}` and compare by eye")
     result = verify_checksums(root, path)
     if not result.ok:
         first = (result.changed + result.missing + result.extra)[0]
@@ -329,7 +361,7 @@ def official_digest(root: Path) -> str | None:
         require_official(root, spec)
     except GenbenchError:
         return None
-    return hashlib.sha256(checksum_file(spec.name).read_bytes()).hexdigest()
+    return hashlib.sha256(checksum_file(spec).read_bytes()).hexdigest()
 
 
 # -- keeping benchmark content out of training and model selection -------------------------------------------
@@ -353,7 +385,7 @@ def benchmark_frames() -> dict[str, tuple[str, str]]:
     committed checksums: what a copy of a split, or of any of its scenes, cannot hide."""
     out: dict[str, tuple[str, str]] = {}
     for spec in SPLITS.values():
-        path = checksum_file(spec.name)
+        path = checksum_file(spec)
         if path.is_file():
             for rel, digest in read_checksums(path).items():
                 if f"/{contract.RGB_DIR}/{contract.FULL}/" in rel:

@@ -29,12 +29,12 @@ def readme_rows(title: str) -> dict[str, dict[str, str]]:
 
 def row_mismatches(row: dict[str, str], summary: dict) -> list[str]:
     """The cells of a README results row that are not `summary` (a results.json method entry) as printed:
-    the headline to 4 digits, each `<region> <METRIC>` column to 2 (PSNR) or 4 digits."""
+    the headline to 4 digits, each `<region> <METRIC>` column (`effect:<kind>` included) to 2 (PSNR) or 4 digits."""
     wrong = []
     if "score ↓" in row and abs(float(row["score ↓"]) - summary["headline"]) > 5e-5:
         wrong.append(f"score {row['score ↓']} vs {summary['headline']:.6f}")
     for header, cell in row.items():
-        match = re.match(r"(full|object|effect|preserve) (PSNR|SSIM|LPIPS)", header)
+        match = re.match(r"(full|object|effect|preserve|effect:[a-z_]+) (PSNR|SSIM|LPIPS)", header)
         if match:
             value = summary["regions"][match.group(1)][match.group(2).lower()]
             digits = 2 if match.group(2) == "PSNR" else 4

@@ -21,17 +21,23 @@ from genbench.errors import GenbenchError
 from genbench.scene import list_scene_ids, read_meta, scene_dir
 from genbench.validate import validate_dataset
 
+FIRST = f"kubric-s{sp.recipe('mini').kubric_seed}-000000"  # the first scene of the shipped mini split
+
 
 def test_the_shipped_mini_split_is_the_default_data_valid_and_official(capsys: pytest.CaptureFixture[str]) -> None:
     root = harness.default_data()
-    assert root == sp.SHIPPED and read_info(root).name == sp.SPLITS["mini"].dataset_name
+    assert root == sp.SHIPPED and read_info(root).name == sp.recipe("mini").dataset_name == "genbench-benchmark-mini-v2"
     report = validate_dataset(root)
     assert report.ok, report.problems
     generators = {read_meta(root, sid).generator for sid in list_scene_ids(root)}
     assert generators == {"kubric", "paste", "tripod"}
     assert {s.split for s in read_manifest(root)} == {"test"}
     assert main(["benchmark", "verify"]) == 0
+    assert "the official genbench-benchmark-mini-v2" in capsys.readouterr().out
+    # v1 ships too (its tables stay reproducible) and stays verifiable
+    assert main(["benchmark", "verify", "--split", "mini-v1"]) == 0
     assert "the official genbench-benchmark-mini-v1" in capsys.readouterr().out
+    assert validate_dataset(sp.SHIPPED_SPLITS["mini-v1"]).ok
 
 
 def test_a_changed_missing_or_extra_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -70,8 +76,8 @@ def test_checksums_cover_the_scene_data_not_the_indexes_or_previews(tmp_path: Pa
     copy = tmp_path / "mini"
     shutil.copytree(sp.SHIPPED, copy)
     covered = set(sp.file_digests(copy))
-    assert "scenes/kubric-s2025-000000/meta.json" in covered
-    assert any(rel.startswith("scenes/kubric-s2025-000000/rgb/minus_1/") for rel in covered)
+    assert f"scenes/{FIRST}/meta.json" in covered
+    assert any(rel.startswith(f"scenes/{FIRST}/rgb/minus_1/") for rel in covered)
     assert not any(rel.endswith("preview.gif") for rel in covered)
     assert "dataset.json" not in covered and "manifest.parquet" not in covered
     # rebuilding the indexes (their provenance differs) or the previews leaves a copy official
@@ -80,12 +86,13 @@ def test_checksums_cover_the_scene_data_not_the_indexes_or_previews(tmp_path: Pa
 
     finalize(copy, name=info.name, generator=info.generator, settings=info.settings)
     next((copy / contract.SCENES_DIR).rglob("preview.gif")).write_bytes(b"GIF89a")
-    assert sp.verify_checksums(copy, sp.checksum_file("mini")).ok
+    assert sp.verify_checksums(copy, sp.checksum_file(sp.recipe("mini"))).ok
     # ... and the same dataset version for results, caches and the leaderboard
     assert dataset_digest(copy) == dataset_digest(sp.SHIPPED)
-    meta = copy / "scenes/kubric-s2025-000000/meta.json"
+    meta = copy / f"scenes/{FIRST}/meta.json"
     meta.write_text(meta.read_text().replace('"split": "test"', '"split": "train"'))
-    assert sp.verify_checksums(copy, sp.checksum_file("mini")).changed == ["scenes/kubric-s2025-000000/meta.json"]
+    changed = sp.verify_checksums(copy, sp.checksum_file(sp.recipe("mini"))).changed
+    assert changed == [f"scenes/{FIRST}/meta.json"]
     assert dataset_digest(copy) != dataset_digest(sp.SHIPPED)
 
 
@@ -98,9 +105,9 @@ def test_fetch_unpacks_a_published_split_byte_for_byte_and_refuses_a_tampered_on
     assert len(list((published / "benchmark").glob("test-*.parquet"))) > 1  # several shards
     out = tmp_path / "fetched"
     assert main(["benchmark", "fetch", "--from", str(published), "--out", str(out)]) == 0
-    assert "the official genbench-benchmark-mini-v1" in capsys.readouterr().out
+    assert "the official genbench-benchmark-mini-v2" in capsys.readouterr().out
     assert sp.file_digests(out) == sp.file_digests(sp.SHIPPED)
-    assert validate_dataset(out).ok and read_info(out).name == "genbench-benchmark-mini-v1"
+    assert validate_dataset(out).ok and read_info(out).name == "genbench-benchmark-mini-v2"
     assert read_manifest(out) == read_manifest(sp.SHIPPED)
     assert dataset_digest(out) == dataset_digest(sp.SHIPPED)  # one leaderboard group for both copies
 
@@ -116,7 +123,7 @@ def test_fetch_unpacks_a_published_split_byte_for_byte_and_refuses_a_tampered_on
     export([tampered], tmp_path / "hub-tampered")
     assert main(["benchmark", "fetch", "--from", str(tmp_path / "hub-tampered"), "--out", str(tmp_path / "bad")]) == 1
     err = capsys.readouterr().err
-    assert "not the official genbench-benchmark-mini-v1: 1 changed" in err
+    assert "not the official genbench-benchmark-mini-v2: 1 changed" in err
     assert frame.relative_to(tampered).as_posix() in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fetched", "hub", "hub-tampered", "tampered"]
 
@@ -127,7 +134,7 @@ def test_fetch_without_network_says_how_to_get_the_split(tmp_path: Path, capsys:
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     assert main(["benchmark", "fetch", "--split", "mini", "--out", str(tmp_path / "x")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "could not download genbench/genbench-benchmark-mini-v1" in err[0]
+    assert len(err) == 1 and "could not download genbench/genbench-benchmark-mini-v2" in err[0]
     assert "--from DIR" in err[0]
     assert not (tmp_path / "x").exists()
 
@@ -147,7 +154,7 @@ def test_a_small_recipe_builds_a_test_only_dataset_with_every_part_and_resumes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     micro = {"name": "micro", "kubric_scenes": 1, "resolution": 32, "frames": 8, "samples": 8, "aux_scenes": 4,
              "paste_scenes": 1, "tripod_plate_frames": 3}
-    recipe = replace(sp.SPLITS["mini"], **micro)
+    recipe = replace(sp.recipe("mini"), **micro)
     out = tmp_path / "micro"
     # interrupted after both renders: the work folder stays and `out` does not appear
     real = sp.paste_dataset
@@ -187,11 +194,12 @@ def test_a_small_recipe_builds_a_test_only_dataset_with_every_part_and_resumes(
     again = tmp_path / "again"
     code = ("import sys; from dataclasses import replace; from genbench.benchmark import split as sp; "
             "from genbench.generators.kubric.dataset import RenderRun; "
-            f"sp.build_split(replace(sp.SPLITS['mini'], **{micro!r}), sys.argv[1], run=RenderRun(workers=2))")
+            f"sp.build_split(replace(sp.recipe('mini'), **{micro!r}), sys.argv[1], run=RenderRun(workers=2))")
     subprocess.run([sys.executable, "-c", code, str(again)], check=True, capture_output=True)
     result = sp.verify_checksums(again, sums)
     assert result.ok, result.summary()
-    runs = [json.loads((scene_dir(d, "kubric-s2025-000000") / contract.RUN_FILE).read_text()) for d in (root, again)]
+    first = f"kubric-s{recipe.kubric_seed}-000000"
+    runs = [json.loads((scene_dir(d, first) / contract.RUN_FILE).read_text()) for d in (root, again)]
     assert runs[0]["threads"] != runs[1]["threads"] or runs[0]["timings"] != runs[1]["timings"]
 
 
@@ -211,19 +219,76 @@ def test_fetch_downloads_only_the_benchmark_config_from_the_split_repo(tmp_path:
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
     assert main(["benchmark", "fetch", "--out", str(tmp_path / "fetched")]) == 0
-    assert calls == [{"repo_id": "genbench/genbench-benchmark-mini-v1", "repo_type": "dataset",
+    assert calls == [{"repo_id": "genbench/genbench-benchmark-mini-v2", "repo_type": "dataset",
                       "allow_patterns": ["benchmark/*"]}]
-    assert sp.verify_checksums(tmp_path / "fetched", sp.checksum_file("mini")).ok
+    assert sp.verify_checksums(tmp_path / "fetched", sp.checksum_file(sp.recipe("mini"))).ok
     assert main(["benchmark", "fetch", "--from", "not a repo", "--out", str(tmp_path / "other")]) == 1
     assert len(calls) == 1 and not (tmp_path / "other").exists()
 
 
-def test_every_split_has_committed_checksums_of_its_recipe() -> None:
-    for name, spec in sp.SPLITS.items():
-        sums = sp.read_checksums(sp.checksum_file(name))
+def test_every_frozen_split_has_committed_checksums_of_its_recipe() -> None:
+    frozen = {name for name, spec in sp.SPLITS.items() if sp.checksum_file(spec).is_file()}
+    assert frozen >= {sp.LATEST["mini"], sp.LATEST["full"], "mini-v1", "full-v1"}
+    for name in frozen:
+        spec = sp.SPLITS[name]
+        sums = sp.read_checksums(sp.checksum_file(spec))
         assert list(sums) == sorted(sums) and all(sp.checksummed(rel) for rel in sums), name
         scenes = {rel.split("/")[1] for rel in sums}
         kubric = sorted(s for s in scenes if s.startswith("kubric-"))
         assert kubric == [f"kubric-s{spec.kubric_seed}-{i:06d}" for i in range(spec.kubric_scenes)], name
         assert sum(s.startswith("paste-") for s in scenes) == spec.paste_scenes, name
         assert all(f"scenes/{s}/{contract.META_FILE}" in sums for s in scenes), name
+
+
+@pytest.mark.parametrize("key", sorted(sp.SEED_RANGES))
+def test_each_v2_seed_is_the_balanced_choice_of_its_range(key: str) -> None:
+    from genbench.benchmark.balance import BEYOND_SHADOW, balanced_seed, possible_kind_counts
+
+    spec = sp.recipe(key)
+    seeds = sp.SEED_RANGES[key]
+    assert balanced_seed(spec.render_settings, spec.kubric_scenes, seeds) == spec.kubric_seed
+    chosen = possible_kind_counts(spec.render_settings(spec.kubric_seed), spec.kubric_scenes)
+    first = possible_kind_counts(spec.render_settings(seeds.start), spec.kubric_scenes)
+    assert all(chosen[k] > 0 for k in BEYOND_SHADOW)
+    assert min(chosen[k] for k in BEYOND_SHADOW) >= min(first[k] for k in BEYOND_SHADOW)
+
+
+def test_split_names_resolve_to_their_newest_frozen_version() -> None:
+    assert sp.recipe("mini") is sp.MINI_V2 and sp.recipe("mini-v1") is sp.MINI_V1
+    assert sp.recipe("full") is sp.FULL_V1 and sp.recipe("full-v2") is sp.FULL_V2
+    assert sp.recipe("val") is sp.VALIDATION is sp.VALIDATION_V2
+    assert sp.MINI_V2.render_settings(1).worlds == ("sky", "gradient", "hdri")  # v2 draws every look
+    assert sp.MINI_V1.render_settings(1).worlds == ("sky", "gradient")  # v1 stays v1
+    seeds = [seed for s in [*sp.SPLITS.values(), *sp.VALIDATIONS.values()] for seed in (s.kubric_seed, s.aux_seed)]
+    v2_seeds = [seed for s in (sp.MINI_V2, sp.FULL_V2, sp.VALIDATION_V2) for seed in (s.kubric_seed, s.aux_seed)]
+    assert len(set(v2_seeds)) == len(v2_seeds) and len(set(seeds)) >= len(seeds) - 2  # v1 mini and full share seeds
+    with pytest.raises(GenbenchError, match="unknown benchmark split 'mini-v9'"):
+        sp.recipe("mini-v9")
+
+
+def test_the_shipped_split_holds_every_effect_kind_and_its_card_lists_them(tmp_path: Path) -> None:
+    """The card's per-kind counts (from meta.json) against a count of the per-kind mask files themselves."""
+    from collections import Counter
+
+    import numpy as np
+    from PIL import Image
+
+    from genbench.generators.kubric.kinds import KINDS
+    from genbench.publish.card import effect_kind_counts
+    from genbench.publish.export import export
+
+    root = sp.SHIPPED
+    metas = [read_meta(root, sid) for sid in list_scene_ids(root)]
+    plain: Counter[str] = Counter()
+    for meta in metas:
+        effects = scene_dir(root, meta.scene_id) / contract.MASKS_DIR / contract.EFFECTS_DIR
+        for sample in meta.samples:
+            plain.update({folder.name for k in sample.remove for folder in (effects / str(k)).glob("*")
+                          if any(np.asarray(Image.open(p)).any() for p in folder.glob("*.png"))})
+    counts = effect_kind_counts(metas)
+    assert {kind: n for kind, (n, _) in counts.items()} == dict(plain)
+    assert set(plain) == set(KINDS)  # shadow, reflection, refraction and light are all in the split
+    export([root], tmp_path / "hub")
+    card = (tmp_path / "hub" / "README.md").read_text()
+    for kind, (n, area) in counts.items():
+        assert f"| {kind} | {n} | {100 * area:.2f} |" in card

@@ -170,13 +170,15 @@ def test_shipped_checkpoint_runs_with_no_flags(toy_dataset: Path, tmp_path: Path
     assert np.array_equal(other.remove(frames, trimask), frames)  # untrained = identity
 
 
-def test_shipped_checkpoint_removes_shadows_that_cv2_leaves() -> None:
-    """On Kubric clips of the benchmark split, the effect region (shadow, reflection) comes out closer to
-    the ground truth than with cv2-inpaint, which leaves it untouched."""
-    from genbench.benchmark.harness import default_data
+@pytest.mark.parametrize("key", ["mini-v1", "mini-v2"])
+def test_shipped_checkpoint_removes_shadows_that_cv2_leaves(key: str) -> None:
+    """On Kubric clips of the benchmark splits, the effect region (shadow, reflection) comes out closer to
+    the ground truth than with cv2-inpaint, which leaves it untouched: by a fifth on mini-v1 (renders like the
+    ones it was trained on), in most clips and overall on mini-v2 (HDRI backdrops, photo textures)."""
     from genbench.benchmark.regions import removal_regions
+    from genbench.benchmark.split import SHIPPED_SPLITS
 
-    root = default_data()
+    root = SHIPPED_SPLITS[key]
     samples = [s for s in removal_samples(root, "test") if s.generator == "kubric"][:6]
     casper, cv2 = build_method("casper"), build_method("cv2-inpaint")
     errors = {"casper": [], "cv2": []}
@@ -186,4 +188,7 @@ def test_shipped_checkpoint_removes_shadows_that_cv2_leaves() -> None:
         for name, method in (("casper", casper), ("cv2", cv2)):
             out = method.remove(item.frames, item.trimask).astype(np.float64)
             errors[name].append(((out - item.target)[effect] ** 2).sum())
-    assert sum(errors["casper"]) < 0.8 * sum(errors["cv2"]), errors
+    better = sum(c < v for c, v in zip(errors["casper"], errors["cv2"], strict=True))
+    assert better > len(samples) / 2 and sum(errors["casper"]) < sum(errors["cv2"]), errors
+    if key == "mini-v1":
+        assert sum(errors["casper"]) < 0.8 * sum(errors["cv2"]), errors

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 from genbench.cli import main
 from genbench.models.threads import torch_threads
@@ -78,6 +79,31 @@ def test_train_from_the_command_line(toy_dataset: Path, tmp_path: Path, capsys: 
     assert (ck / "model.safetensors").read_bytes() == before
 
 
+def test_fine_tuning_starts_from_a_trained_checkpoint(toy_dataset: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """--init shipped: the packaged model's config and weights are the start; at learning rate 0 they are the end
+    too, bit for bit (so nothing else, e.g. a fresh random init, got in); steps at the config's rate move them
+    (the first step of the warm-up has rate 0, hence two)."""
+    from safetensors.torch import load_file
+
+    from genbench.models.casper.method import WEIGHTS
+
+    base = ["train", "casper", "--data", str(toy_dataset), "--init", "shipped", "--steps", "1", "--batch-size", "1",
+            "--val-data", "none"]
+    assert main([*base, "--out", str(tmp_path / "still"), "--lr", "0"]) == 0
+    assert main([*base, "--out", str(tmp_path / "moved"), "--steps", "2"]) == 0
+    shipped = load_file(str(WEIGHTS / "model.safetensors"))
+    still, moved = (load_file(str(tmp_path / name / "model.safetensors")) for name in ("still", "moved"))
+    assert still.keys() == shipped.keys() and all(torch.equal(still[k], shipped[k]) for k in shipped)
+    assert any(not torch.equal(moved[k], shipped[k]) for k in shipped)
+    config = json.loads((tmp_path / "moved" / "config.json").read_text())
+    assert config["config"] == json.loads((WEIGHTS / "config.json").read_text())["config"]
+    assert config["training"]["settings"]["init"] == str(WEIGHTS)
+    capsys.readouterr()
+    _fails([*base, "--out", str(tmp_path / "x"), "--config", "small"], capsys, "holds a 'tiny' model, not 'small'")
+    _fails([*base, "--out", str(tmp_path / "x"), "--backbone", "wan2.1-fun-inp"], capsys, "--init: only for")
+
+
 def test_train_help_runs_as_a_program() -> None:
     result = subprocess.run([GENBENCH, "train", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "--resume" in result.stdout and "--weights" in result.stdout
@@ -101,10 +127,10 @@ def test_training_and_validation_refuse_benchmark_content(tmp_path: Path, capsys
     copy = Path(shutil.copytree(SHIPPED, tmp_path / "copy"))
     out = str(tmp_path / "ck")
     _fails(["train", "casper", "--data", str(copy), "--out", out, "--split", "test", "--val-data", "none"], capsys,
-           "shares content with a benchmark split (scene kubric-s2025-000000 is a scene of genbench-benchmark-mini-v1")
+           "shares content with a benchmark split (scene kubric-s4048-000000 is a scene of genbench-benchmark-mini-v2")
     renamed = _renamed_copy(SHIPPED, tmp_path / "renamed")
     _fails(["train", "casper", "--data", str(renamed), "--out", out, "--split", "test", "--val-data", "none"], capsys,
-           "rgb/full/00000.png is scenes/kubric-s2025-000000/rgb/full/00000.png of genbench-benchmark-mini-v1")
+           "rgb/full/00000.png is scenes/kubric-s4048-000000/rgb/full/00000.png of genbench-benchmark-mini-v2")
     assert not (tmp_path / "ck").exists()
 
 
@@ -114,7 +140,8 @@ def test_validation_data_is_never_a_benchmark_split(toy_dataset: Path, tmp_path:
     from genbench.benchmark import split as sp
 
     seeds = {seed for spec in sp.SPLITS.values() for seed in (spec.kubric_seed, spec.aux_seed)}
-    assert not seeds & {sp.VALIDATION.kubric_seed, sp.VALIDATION.aux_seed} and sp.VALIDATION.label == "val"
+    for val in sp.VALIDATIONS.values():
+        assert not seeds & {val.kubric_seed, val.aux_seed} and val.label == "val"
     renamed = _renamed_copy(sp.SHIPPED, tmp_path / "renamed")
     base = ["train", "casper", "--data", str(toy_dataset), "--out", str(tmp_path / "ck"), "--steps", "1"]
     _fails([*base, "--val-data", str(renamed)], capsys, "never serve for validation (model selection)")

@@ -222,7 +222,7 @@ def test_readme_layering_figures_match_the_run_and_mask_alpha_is_recomputed() ->
     from tests.readme_tables import README, readme_rows, row_mismatches
 
     text = " ".join(README.read_text().split())
-    run = json.loads((README.parent / "docs" / "results" / "mini-layering" / "results.json").read_text())["methods"]
+    run = json.loads((README.parent / "docs" / "results" / "mini-v2-layering" / "results.json").read_text())["methods"]
     omni, mask = run["omnimatte"], run["mask-alpha"]
     quoted = re.search(r"layering score (\d\.\d+) vs (\d\.\d+)", text)
     assert quoted and [float(g) for g in quoted.groups()] == [round(omni["headline"], 4), round(mask["headline"], 4)]
@@ -244,5 +244,5 @@ def test_readme_layering_figures_match_the_run_and_mask_alpha_is_recomputed() ->
     for meta in layering_scenes(data, "test"):
         item = load_layering(data, meta, None)
         clips += [_iou((item.visible == k).astype(np.uint8) * 255, item.layers[k][..., 3]) for k in meta.object_ids]
-    assert len(clips) == 18
+    assert len(clips) == 19  # the layers of the split's 6 Kubric scenes
     assert abs(np.mean(clips) - mask["alpha"]["iou"]) < 1e-9

@@ -38,10 +38,12 @@ def test_wheel_maps_folders_into_genbench(tmp_path: Path) -> None:
     assert "genbench/generators/toy.py" in names
     assert not any(n.startswith("tests/") for n in names)
     # the data a fresh install needs: the frozen benchmark split with its checksums, the Casper checkpoint
-    from genbench.benchmark.split import SHIPPED, file_digests
+    from genbench.benchmark.split import SHIPPED_SPLITS, file_digests
 
-    shipped = {f"genbench/benchmark/mini/{rel}" for rel in file_digests(SHIPPED)}
-    assert shipped <= set(names) and {"genbench/benchmark/mini.sha256", "genbench/benchmark/full.sha256"} <= set(names)
+    for key, root in SHIPPED_SPLITS.items():
+        assert {f"genbench/benchmark/{key}/{rel}" for rel in file_digests(root)} <= set(names), key
+        assert f"genbench/benchmark/{key}.sha256" in names
+    assert "genbench/benchmark/full-v1.sha256" in names
     assert any(n.startswith("genbench/models/casper/weights/") for n in names)
 
 

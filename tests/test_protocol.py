@@ -13,6 +13,7 @@ import lpips
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from skimage.metrics import structural_similarity
 
 from genbench.benchmark.harness import EvalSettings, evaluate
@@ -80,6 +81,13 @@ def _plain_method_scores(pred_root: Path, net: lpips.LPIPS, only: tuple[str, ...
         obj = item.trimask == 0
         regions = {"object": obj, "effect": differs & ~obj, "preserve": ~differs & ~obj}
         for name in only:
+            if name.startswith("effect:"):  # the effect pixels the removed objects' masks of that kind cover
+                kind = np.zeros_like(obj)
+                for k in sample.remove:
+                    folder = SHIPPED / "scenes" / sample.scene_id / "masks" / "effects" / str(k) / name[7:]
+                    for t, path in enumerate(sorted(folder.glob("*.png"))):
+                        kind[t] |= np.asarray(Image.open(path)) > 0
+                regions[name] = regions["effect"] & kind
             scores = _plain_region_scores(net, pred, item.target, regions[name])
             if scores:
                 per_region.setdefault(name, []).append(scores)
@@ -91,7 +99,8 @@ def test_region_scores_equal_a_plain_recomputation(mini_scores: dict) -> None:
     net = FrameScorer("cpu").lpips  # the official lpips.LPIPS module with the offline backbone
     net.spatial = True
     # identity equals cv2-inpaint outside the object region (the first test), so its object region is what is left
-    for method, regions in (("cv2-inpaint", ("object", "effect", "preserve")), ("identity", ("object",))):
+    kinds = ("effect:shadow", "effect:reflection")
+    for method, regions in (("cv2-inpaint", ("object", "effect", "preserve", *kinds)), ("identity", ("object",))):
         summary, pred_root = mini_scores[method]
         plain = _plain_method_scores(pred_root, net, regions)
         for region, scores in plain.items():
@@ -101,8 +110,9 @@ def test_region_scores_equal_a_plain_recomputation(mini_scores: dict) -> None:
 
 def test_the_readme_mini_table_is_what_eval_computes(mini_scores: dict) -> None:
     """The README's protocol v2 table for the mini split: identity and cv2-inpaint rows equal a fresh eval."""
-    rows = readme_rows("Protocol v2 on the shipped mini split")
-    assert {"identity", "cv2-inpaint"} <= set(rows)
-    for method in ("identity", "cv2-inpaint"):
-        summary = mini_scores[method][0]
-        assert not row_mismatches(rows[method], summary), method
+    for title in ("Protocol v2 on the shipped mini split", "By effect kind"):
+        rows = readme_rows(title)
+        assert {"identity", "cv2-inpaint"} <= set(rows)
+        for method in ("identity", "cv2-inpaint"):
+            summary = mini_scores[method][0]
+            assert not row_mismatches(rows[method], summary), (title, method)

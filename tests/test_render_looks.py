@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genbench.benchmark.split import SPLITS, VALIDATION
+from genbench.benchmark.split import FULL_V1, MINI_V1, VALIDATION_V1
 from genbench.cli import build_parser
 from genbench.commands.render import settings_from_args
 from genbench.errors import GenbenchError
@@ -46,7 +46,7 @@ def _render_args(*extra: str) -> RenderSettings:
     return settings_from_args(build_parser().parse_args(["render", "--scenes", "1", "--out", "unused", *extra]))
 
 
-@pytest.mark.parametrize("recipe", [SPLITS["mini"], SPLITS["full"], VALIDATION], ids=lambda r: r.name)
+@pytest.mark.parametrize("recipe", [MINI_V1, FULL_V1, VALIDATION_V1], ids=lambda r: r.name)
 def test_v1_recipes_plan_the_scenes_they_always_planned(recipe: object) -> None:
     plans = []
     for seed, count in ((recipe.kubric_seed, recipe.kubric_scenes), (recipe.aux_seed, recipe.aux_scenes)):

@@ -122,6 +122,9 @@ def _train(p: argparse.ArgumentParser) -> None:
                         "default from the config)")
     p.add_argument("--embeddings", metavar="FILE",
                    help="wan2.1-fun-inp: safetensors with prompt_embeds (tokens, text_dim) (default: zeros)")
+    p.add_argument("--init", metavar="DIR",
+                   help="pixel: fine-tune: start from the weights (and config) of a trained checkpoint folder, or "
+                        "`shipped` for the Casper that ships in the package")
     p.add_argument("--out", required=True, help="checkpoint folder")
     p.add_argument("--steps", type=int, default=1000, help="total training steps (default 1000)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
@@ -213,8 +216,9 @@ def _benchmark(p: argparse.ArgumentParser) -> None:
                         "published split (--from a Hub repo or a `genbench publish` folder) and verify it; verify a "
                         "copy against the committed checksums; checksums: (maintainers) write them")
     p.add_argument("dataset", nargs="?", metavar="DIR", help="split folder for verify/checksums (default: the "
-                   "mini split shipped in the package)")
-    p.add_argument("--split", default="mini", help="which split: mini (ships in the package) or full")
+                   "copy shipped in the package: mini-v1, mini-v2)")
+    p.add_argument("--split", default="mini", help="which split: mini (ships in the package), full, or a version "
+                   "(mini-v1, mini-v2, full-v1, full-v2, val-v1, val-v2); a bare name is its newest frozen version")
     p.add_argument("--out", help="new folder to build or fetch into (build: or a URL, s3://, gs://)")
     p.add_argument("--from", dest="source", metavar="REPO_OR_DIR",
                    help="fetch: a Hub dataset repo id or a local `genbench publish` folder (default: the split's "

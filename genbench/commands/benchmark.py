@@ -14,7 +14,7 @@ def run(args: argparse.Namespace) -> int:
     from genbench.storage import local_copy, open_output
 
     spec = sp.recipe(args.split)
-    checksums = Path(args.checksums) if args.checksums else sp.checksum_file(spec.name)
+    checksums = Path(args.checksums) if args.checksums else sp.checksum_file(spec)
     if args.action == "build":
         if not args.out:
             raise GenbenchError("benchmark build needs --out DIR (a new folder)")
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
         out = open_output(args.out).build_into(build)  # a URL (s3://, gs://): built locally, then uploaded
         print(f"built {spec.dataset_name} in {out}; compare with the official copy: "
-              f"genbench benchmark verify {out} --split {spec.name}")
+              f"genbench benchmark verify {out} --split {spec.key}")
         return 0
     if args.action == "fetch":
         if not args.out:
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{out}: the official {spec.dataset_name} (every file matches {checksums.name}); score on it with "
               f"genbench eval --data {out} --method ...")
         return 0
-    root = local_copy(args.dataset) if args.dataset else (sp.SHIPPED if spec.name == "mini" else None)
+    root = local_copy(args.dataset) if args.dataset else sp.shipped_copy(spec)
     if root is None or not root.is_dir():
         raise GenbenchError(f"benchmark {args.action} needs the split's folder: genbench benchmark {args.action} DIR")
     if args.action == "checksums":

@@ -26,6 +26,20 @@ def _val_data(value: str | None) -> Path | str | None:
     return Path(value) if value is not None else DEFAULT_VALIDATION
 
 
+def _init(value: str | None, config_name: str | None) -> tuple[Path | None, object | None]:
+    """--init: the checkpoint folder to start from (`shipped`: the packaged Casper) and its config."""
+    if value is None:
+        return None, None
+    from genbench.models.casper.checkpoint import read_config
+    from genbench.models.casper.method import WEIGHTS
+
+    folder = WEIGHTS if value == "shipped" else Path(value)
+    config, _ = read_config(folder)
+    if config_name is not None and config_name != config.name:
+        raise GenbenchError(f"--init {value} holds a {config.name!r} model, not {config_name!r}: drop --config")
+    return folder, config
+
+
 def run(args: argparse.Namespace) -> int:
     from genbench.models.casper.backbones import get_backbone
 
@@ -35,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
     given = [flag for flag, value in wan_only.items() if value is not None]
     if backbone.name == "pixel" and given:
         raise GenbenchError(f"{', '.join(given)}: only for --backbone wan2.1-fun-inp")
+    if backbone.name != "pixel" and args.init:
+        raise GenbenchError("--init: only for --backbone pixel (wan2.1-fun-inp starts from --pretrained)")
+    init, init_config = _init(args.init, args.config)
     data = [Path(d.strip()) for d in args.data.split(",") if d.strip()]
     for root in data:
         if not root.is_dir():
@@ -46,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     from genbench.models.casper.train import TrainSettings, train
 
-    settings = TrainSettings(data=data, out=Path(args.out), config=config.name, steps=args.steps,
+    settings = TrainSettings(data=data, out=Path(args.out), config=init_config or config.name, init=init,
+                             steps=args.steps,
                              backbone=backbone.name, pretrained=Path(args.pretrained) if args.pretrained else None,
                              lora_rank=args.lora_rank, embeddings=Path(args.embeddings) if args.embeddings else None,
                              weights=_weights(args.weights, len(data)), split=args.split, seed=args.seed,
@@ -55,6 +73,6 @@ def run(args: argparse.Namespace) -> int:
                              checkpoint_every=args.checkpoint_every, val_data=_val_data(args.val_data),
                              val_every=args.val_every, val_split=args.val_split)
     out = train(settings)
-    print(f"{out}: Casper ({backbone.name}, {config.name}) trained to step {settings.steps}; "
+    print(f"{out}: Casper ({backbone.name}, {(init_config or config).name}) trained to step {settings.steps}; "
           f"use it with `genbench eval --method casper:{out}`")
     return 0

@@ -30,6 +30,7 @@ from genbench.trimask import trimask as derive_trimask
 
 if TYPE_CHECKING:
     from genbench.publish.export import Source
+    from genbench.records import SceneMeta
 
 CARD_FILE = "README.md"
 PREVIEW_FILE = "preview.png"
@@ -151,6 +152,37 @@ def tripod_quality_section(s: Source) -> str:
     return "\n".join(lines)
 
 
+def effect_kind_counts(metas: list[SceneMeta]) -> dict[str, tuple[int, float]]:
+    """Effect kind -> (removal samples holding it, mean fraction of the frame it covers in them), from each
+    scene's measured per-kind masks (meta.json `effects`, `quality.objects.<k>.kinds.areas`); empty when no
+    scene measured kinds. A sample removing several objects holds the kinds of each."""
+    found: dict[str, list[float]] = {}
+    for meta in metas:
+        objects = meta.quality.get("objects", {})
+        for sample in meta.samples:
+            areas: dict[str, float] = {}
+            for k in sample.remove:
+                measured = objects.get(str(k), {}).get("kinds", {}).get("areas", {})
+                for kind in meta.effects.get(k, []):
+                    areas[kind] = areas.get(kind, 0.0) + float(measured.get(kind, 0.0))
+            for kind, area in areas.items():
+                found.setdefault(kind, []).append(area)
+    return {kind: (len(v), float(np.mean(v))) for kind, v in sorted(found.items())}
+
+
+def effect_kinds_section(s: Source) -> str:
+    """Markdown: removal samples per measured effect kind (docs/effect-kinds.md); empty when none was measured."""
+    counts = effect_kind_counts(list(s.metas.values()))
+    if not counts:
+        return ""
+    total = sum(len(m.samples) for m in s.metas.values())
+    lines = [f"Effect kinds measured from the renders' light passes, over its {total} removal samples "
+             "(`masks/effects/<k>/<kind>/`; a sample can hold several):", "",
+             "| kind | samples | mean area (% of frame) |", "|---|---|---|"]
+    lines += [f"| {kind} | {n} | {100 * area:.2f} |" for kind, (n, area) in counts.items()]
+    return "\n".join([*lines, "", ""])
+
+
 def _source_section(s: Source) -> str:
     made = s.info.created_with or {}
     command = made.get("command")
@@ -165,7 +197,7 @@ def _source_section(s: Source) -> str:
         f"- seeds: {', '.join(map(str, seeds))}; scene `i` draws everything from `SeedSequence((seed, i))`, so "
         "the command above makes byte-identical frames",
         "- settings:", "", "```json", json.dumps(s.info.settings, indent=2, sort_keys=True), "```", "",
-        tripod_quality_section(s)])
+        effect_kinds_section(s), tripod_quality_section(s)])
 
 
 def card_text(sources: list[Source], license: str, command: list[str] | None) -> str:

@@ -49,6 +49,7 @@ class TrainSettings:
     pretrained: Path | None = None  # wan2.1-fun-inp: the local diffusers folder (transformer/, vae/)
     lora_rank: int | None = None  # wan2.1-fun-inp: 0 full fine-tuning, > 0 LoRA of that rank (None: the config's)
     embeddings: Path | None = None  # wan2.1-fun-inp: precomputed prompt embeddings (None: zeros)
+    init: Path | None = None  # pixel: fine-tune from this checkpoint's weights (config: its own, passed as `config`)
     steps: int = 1000
     weights: list[float] | None = None
     split: str = "train"
@@ -106,6 +107,8 @@ class Trainer:
         settings = self.s
         torch.manual_seed(settings.seed)  # the initial weights
         self.model = CasperNet(self.config).to(self.device)
+        if settings.init is not None and not settings.resume:  # fine-tuning: a trained model's weights
+            self.model.load_state_dict(ckpt.from_pretrained(settings.init).state_dict())
         self.ema = EMAModel(self.model.parameters(), decay=self.config.ema_decay)
         self.ema.to(self.device)
         self.lr = settings.learning_rate or self.config.learning_rate
