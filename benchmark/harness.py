@@ -207,13 +207,15 @@ class Evaluator:
         return [m.scene_id for m in self.scenes]
 
     def cache_key(self, spec: str, registry: Registry) -> dict[str, Any]:
-        """What the cached predictions depend on; any change clears the cache (new weights included)."""
+        """What the cached predictions depend on; any change clears the cache (new weights, or genbench's code
+        changed in a checkout whose version number did not)."""
+        from genbench.dataset import code_digest
         from genbench.methods import method_fingerprint
 
         s = self.settings
         return {"method": spec, "method_fingerprint": method_fingerprint(spec, registry), "task": s.task,
                 "split": s.split, "max_frames": s.max_frames, "dataset_sha256": self.dataset_sha256,
-                "genbench": provenance()["genbench"]}
+                "genbench": provenance()["genbench"], "code_sha256": code_digest()}
 
     # -- predict -------------------------------------------------------------------------------------
     def predict(self, spec: str, root: Path, registry: Registry) -> tuple[float, int]:

@@ -7,6 +7,9 @@ atomically: readers see the old manifest or the new one, never a torn file.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib
 import os
 import subprocess
 import sys
@@ -69,6 +72,26 @@ def git_commit() -> str | None:
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+# Every folder of genbench's source (setup.py maps them into one `genbench.*` namespace).
+SOURCE_PACKAGES = ("genbench", "genbench.generators", "genbench.benchmark", "genbench.baselines", "genbench.models",
+                   "genbench.leaderboard")
+
+
+@functools.cache
+def code_digest() -> str:
+    """sha256 over genbench's own Python source, file by file: what made an output when the version number
+    did not change (a checkout being worked on), so that cached predictions never outlive their code."""
+    digest = hashlib.sha256()
+    files: dict[str, Path] = {}
+    for name in SOURCE_PACKAGES:
+        root = Path(importlib.import_module(name).__file__).parent
+        for path in root.rglob("*.py"):
+            files.setdefault(f"{name}/{path.relative_to(root).as_posix()}", path)
+    for key in sorted(files):
+        digest.update(key.encode() + b"\0" + files[key].read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def provenance() -> dict[str, object]:

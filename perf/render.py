@@ -192,6 +192,33 @@ def threads_vs_processes(settings: RenderSettings, indices: list[int]) -> dict[s
     return {"1 process x 2 threads": serial, "2 processes x 1 thread": time.perf_counter() - start}
 
 
+PAIRED_COSTS = {  # --looks-cost / --kinds-cost: the function, its two pipelines' names, the summary's wording
+    "looks": (looks_cost, ("v1 looks", "preset looks"), "preset looks / v1 looks"),
+    "kinds": (kinds_cost, ("without kinds", "with kinds"), "with / without kinds"),
+}
+
+
+def report_paired_cost(what: str, preset: RenderSettings, args: argparse.Namespace) -> int:
+    """Run one of `PAIRED_COSTS` on the chosen scenes and print (and optionally write) its figures."""
+    function, names, ratio = PAIRED_COSTS[what]
+    indices = list(range(args.first, args.first + args.scenes))
+    print(f"{what} cost, preset {preset.preset}: {preset.resolution}x{preset.resolution}, {preset.frames} frames, "
+          f"{preset.samples} spp; scenes {indices}; threads {args.threads or 'all'}", flush=True)
+    cost = function(preset, indices, args.threads)
+    for name in names:
+        print(f"{name:13s} {cost[name]['s_per_frame_wall']:7.3f} s/frame wall {cost[name]['s_per_frame_cpu']:7.3f} "
+              "s/frame CPU")
+    line = f"{ratio}: {cost['ratio_wall']:.2f}x wall, {cost['ratio_cpu']:.2f}x CPU"
+    if what == "kinds":
+        line += (f", {cost['extra_s_per_frame_wall']:+.3f} s/frame wall (of which the kind analysis "
+                 f"{cost['analysis_s_per_frame']:.3f}); RGB byte-identical: {cost['rgb_identical']}")
+    print(line)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"settings": preset.to_dict(), "scenes": indices, f"{what}_cost": cost}, f, indent=2)
+    return 0 if cost.get("rgb_identical", True) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="default")
@@ -229,34 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             with open(args.json, "w") as f:
                 json.dump({"settings": preset.to_dict(), "profile": result}, f, indent=2)
         return 0
-    if args.looks_cost:
-        indices = list(range(args.first, args.first + args.scenes))
-        print(f"looks cost, preset {preset.preset}: {preset.resolution}x{preset.resolution}, {preset.frames} frames, "
-              f"{preset.samples} spp; scenes {indices}; threads {args.threads or 'all'}", flush=True)
-        cost = looks_cost(preset, indices, args.threads)
-        for name in ("v1 looks", "preset looks"):
-            print(f"{name:13s} {cost[name]['s_per_frame_wall']:7.3f} s/frame wall {cost[name]['s_per_frame_cpu']:7.3f} "
-                  "s/frame CPU")
-        print(f"preset looks / v1 looks: {cost['ratio_wall']:.2f}x wall, {cost['ratio_cpu']:.2f}x CPU")
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump({"settings": preset.to_dict(), "scenes": indices, "looks_cost": cost}, f, indent=2)
-        return 0
-    if args.kinds_cost:
-        indices = list(range(args.first, args.first + args.scenes))
-        print(f"kinds cost, preset {preset.preset}: {preset.resolution}x{preset.resolution}, {preset.frames} frames, "
-              f"{preset.samples} spp; scenes {indices}; threads {args.threads or 'all'}", flush=True)
-        cost = kinds_cost(preset, indices, args.threads)
-        for name in ("without kinds", "with kinds"):
-            print(f"{name:13s} {cost[name]['s_per_frame_wall']:7.3f} s/frame wall {cost[name]['s_per_frame_cpu']:7.3f} "
-                  "s/frame CPU")
-        print(f"with / without kinds: {cost['ratio_wall']:.2f}x wall, {cost['ratio_cpu']:.2f}x CPU, "
-              f"{cost['extra_s_per_frame_wall']:+.3f} s/frame wall (of which the kind analysis "
-              f"{cost['analysis_s_per_frame']:.3f}); RGB byte-identical: {cost['rgb_identical']}")
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump({"settings": preset.to_dict(), "scenes": indices, "kinds_cost": cost}, f, indent=2)
-        return 0 if cost["rgb_identical"] else 1
+    if args.looks_cost or args.kinds_cost:
+        return report_paired_cost("looks" if args.looks_cost else "kinds", preset, args)
     naive_frames = min(args.naive_frames or preset.frames, preset.frames)
     naive_settings = replace(fixed, frames=naive_frames)
     scale = preset.frames / naive_frames

@@ -147,6 +147,20 @@ def test_predictions_are_cached_and_invalidated(toy_dataset: Path, tmp_path: Pat
     assert len(list((tmp_path / "out" / "predictions" / "identity").glob("*/*.png"))) == 2
 
 
+def test_a_change_to_genbench_code_clears_the_prediction_cache(toy_dataset: Path, tmp_path: Path,
+                                                                registry: Registry, scorer: FrameScorer,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a checkout being worked on the version number stays; the source digest does not."""
+    import genbench.dataset
+
+    settings = EvalSettings(split="val")
+    Identity.calls = 0
+    evaluate(["identity"], toy_dataset, tmp_path / "out", settings, registry=registry, scorer=scorer)
+    monkeypatch.setattr(genbench.dataset, "code_digest", lambda: "another checkout")
+    evaluate(["identity"], toy_dataset, tmp_path / "out", settings, registry=registry, scorer=scorer)
+    assert Identity.calls == 2
+
+
 def test_method_errors_are_one_actionable_line(toy_dataset: Path, tmp_path: Path, registry: Registry,
                                                scorer: FrameScorer) -> None:
     kw = {"registry": registry, "scorer": scorer}

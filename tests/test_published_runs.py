@@ -20,7 +20,7 @@ from tests.readme_tables import README, readme_rows, row_mismatches
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
 CLASSICAL = ("identity", "cv2-inpaint", "median", "flow-propagation")
 REGIONS = ("full", "object", "effect", "preserve")
-RUNS = ("full-v1", "mini-v1", "mini-v2")  # folder = the split's key
+RUNS = ("full-v1", "mini-v1", "mini-v2", "val-v2")  # folder = the split's key
 README_TABLES = {"full-v1": "The full split, built here", "mini-v2": "Protocol v2 on the shipped mini split"}
 
 
@@ -34,7 +34,8 @@ def test_the_run_is_protocol_v2_on_its_split(run: tuple[dict, pd.DataFrame, str]
     results, clips, key = run
     assert results["protocol"]["version"] == PROTOCOL_VERSION
     assert results["dataset"]["name"] == f"genbench-benchmark-{key}"
-    assert set(results["methods"]) == {*CLASSICAL, "casper"}
+    expected = {*CLASSICAL, "casper"} - ({"identity"} if key == "val-v2" else set())
+    assert set(results["methods"]) == expected
     assert clips.groupby("method").size().to_dict() == {m: results["methods"][m]["clips"] for m in results["methods"]}
 
 
@@ -61,9 +62,10 @@ def test_outside_the_object_region_equal_pixels_score_equally_on_every_clip(
     regions = ["effect", "preserve", *sorted({c.rsplit("_", 1)[0] for c in clips.columns if c.startswith("effect:")})]
     columns = [f"{r}_{m}" for r in regions for m in ("psnr", "ssim", "lpips")]
     by_method = {m: rows.set_index("item")[columns] for m, rows in clips.groupby("method")}
-    for method in CLASSICAL[1:]:
-        pd.testing.assert_frame_equal(by_method[method], by_method["identity"], check_exact=True)
-    assert not by_method["casper"].equals(by_method["identity"])
+    reference, *others = [m for m in CLASSICAL if m in by_method]
+    for method in others:
+        pd.testing.assert_frame_equal(by_method[method], by_method[reference], check_exact=True)
+    assert not by_method["casper"].equals(by_method[reference])
 
 
 def test_the_readme_quotes_the_run(run: tuple[dict, pd.DataFrame, str]) -> None:
@@ -76,6 +78,11 @@ def test_the_readme_quotes_the_run(run: tuple[dict, pd.DataFrame, str]) -> None:
             assert set(rows) == set(results["methods"])
             for method, row in rows.items():
                 assert not row_mismatches(row, results["methods"][method]), (key, method)
+    elif key == "val-v2":  # "the shipped Casper scores 0.1414 against `median`'s 0.1597"
+        text = " ".join(README.read_text().split())
+        quoted = re.search(r"the shipped Casper scores (\d\.\d+) against `median`'s (\d\.\d+)", text)
+        assert quoted and [float(g) for g in quoted.groups()] == [
+            round(results["methods"][n]["headline"], 4) for n in ("casper", "median")]
     else:  # quoted in a sentence: "... scored identity 0.2509, cv2-inpaint 0.1331, ... and Casper 0.0361"
         text = " ".join(README.read_text().split())
         quoted = re.search(r"the same methods scored identity (\d\.\d+), cv2-inpaint (\d\.\d+), median (\d\.\d+), "
