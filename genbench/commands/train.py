@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from genbench.errors import GenbenchError
+
+if TYPE_CHECKING:
+    from genbench.models.casper.config import CasperConfig
 
 
 def _weights(value: str | None, count: int) -> list[float] | None:
@@ -26,7 +30,7 @@ def _val_data(value: str | None) -> Path | str | None:
     return Path(value) if value is not None else DEFAULT_VALIDATION
 
 
-def _init(value: str | None, config_name: str | None) -> tuple[Path | None, object | None]:
+def _init(value: str | None, config_name: str | None) -> tuple[Path | None, CasperConfig | None]:
     """--init: the checkpoint folder to start from (`shipped`: the packaged Casper) and its config."""
     if value is None:
         return None, None
@@ -52,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if backbone.name != "pixel" and args.init:
         raise GenbenchError("--init: only for --backbone pixel (wan2.1-fun-inp starts from --pretrained)")
     init, init_config = _init(args.init, args.config)
+    config = init_config or config  # fine-tuning keeps the checkpoint's own config (inference settings included)
     data = [Path(d.strip()) for d in args.data.split(",") if d.strip()]
     for root in data:
         if not root.is_dir():
@@ -73,6 +78,6 @@ def run(args: argparse.Namespace) -> int:
                              checkpoint_every=args.checkpoint_every, val_data=_val_data(args.val_data),
                              val_every=args.val_every, val_split=args.val_split)
     out = train(settings)
-    print(f"{out}: Casper ({backbone.name}, {(init_config or config).name}) trained to step {settings.steps}; "
+    print(f"{out}: Casper ({backbone.name}, {config.name}) trained to step {settings.steps}; "
           f"use it with `genbench eval --method casper:{out}`")
     return 0
