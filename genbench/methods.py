@@ -131,7 +131,7 @@ for _name, _target in {
     "gen-omnimatte-wan": "genbench.recipes.gen_omnimatte:GenOmnimatteWan",
     "omnimattezero": "genbench.recipes.omnimattezero:OmnimatteZero",
     "minimax-remover": "genbench.recipes.minimax_remover:MiniMaxRemover",
-    "effecterase": "genbench.recipes.unavailable:EffectErase",
+    "effecterase": "genbench.recipes.effecterase:EffectErase",
     "svor": "genbench.recipes.unavailable:Svor",
 }.items():
     METHODS.register(_name, _target)

@@ -36,8 +36,8 @@ MAGENTA = np.array([255, 0, 255], np.float64)
 # recipe -> its stand-in folder (a checkout's layout)
 RUNNABLE = {"propainter": "propainter", "diffueraser": "diffueraser", "rose": "rose",
             "gen-omnimatte-wan": "gen-omnimatte", "gen-omnimatte-cogvideox": "gen-omnimatte",
-            "omnimattezero": "omnimattezero", "minimax-remover": "minimax-remover"}
-LISTED_ONLY = ("effecterase", "svor")
+            "omnimattezero": "omnimattezero", "minimax-remover": "minimax-remover", "effecterase": "effecterase"}
+LISTED_ONLY = ("svor",)
 
 
 def install_standin(name: str, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -64,7 +64,7 @@ def eroded(mask: np.ndarray, pixels: int) -> np.ndarray:
 
 def test_every_recipe_runs_its_standin_through_genbench_eval(toy_dataset: Path, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """One `genbench eval` over all seven: the last by ``NAME:CHECKOUT``, the others by GENBENCH_<NAME>_CHECKOUT."""
+    """One `genbench eval` over all eight: the last by ``NAME:CHECKOUT``, the others by GENBENCH_<NAME>_CHECKOUT."""
     names = sorted(RUNNABLE)
     checkouts = {name: install_standin(name, tmp_path, monkeypatch) for name in names}
     for name in names[:-1]:
@@ -118,6 +118,25 @@ def test_each_recipe_keeps_frame_order_through_padding_and_resizing(name: str, t
     flat = colours[:, None, None, :]
     assert np.abs(out[:, :3, :] - flat).max() < 8  # preserve
     assert np.abs(out[:, 4:6, 26:31] - flat).max() < 8  # uncertain
+
+
+def test_effecterase_gets_its_object_in_the_first_frame(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its script crops the object from the first frame it reads: a clip whose object only enters later is given
+    backwards and its output turned round (frame t still comes back as t); one with neither end is refused."""
+    checkout = install_standin("effecterase", tmp_path, monkeypatch)
+    colours = np.random.default_rng(4).integers(20, 230, (6, 3)).astype(np.uint8)
+    frames = np.broadcast_to(colours[:, None, None, :], (6, 24, 40, 3)).copy()
+    trimask = np.full((6, 24, 40), 255, np.uint8)
+    trimask[3:, 8:16, 12:24] = 0  # enters at frame 3
+    method = METHODS.get("effecterase")(str(checkout))
+    out = method.remove(frames, trimask).astype(np.float64)
+    flat = colours[:, None, None, :]
+    assert np.abs(out[3:, 10:14, 15:21] - MAGENTA).mean() < 12
+    assert np.abs(out[:3, 10:14, 15:21] - flat[:3]).max() < 8  # no hole before it enters
+    assert np.abs(out[:, :3, :] - flat).max() < 8
+    trimask[-1] = 255  # now in neither the first nor the last frame
+    with pytest.raises(GenbenchError, match="first or the last frame"):
+        method.remove(frames, trimask)
 
 
 def test_paste_back_copies_the_preserve_region_and_is_recorded(tmp_path: Path,

@@ -9,16 +9,6 @@ from __future__ import annotations
 from genbench.recipes.common import STATUS_NO_CODE, Source, Unavailable
 
 
-class EffectErase(Unavailable):
-    name = "effecterase"
-    source = Source("https://github.com/FudanCVL/EffectErase", "",
-                    "EffectErase: Joint Video Object Removal and Insertion for High-Quality Effect Erasing "
-                    "(arXiv 2603.19224)")
-    status_kind = "code not read"
-    reason = ("the official repository FudanCVL/EffectErase (named by alisson-anjos/ComfyUI-EffectErase) had no "
-              "snapshot to read here, so its command line is unknown; no interface is guessed")
-
-
 class Svor(Unavailable):
     name = "svor"
     source = Source("", "", "From Ideal to Real: Stable Video Object Removal under Imperfect Conditions "
