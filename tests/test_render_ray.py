@@ -41,9 +41,9 @@ def test_ray_executor_renders_the_same_scenes_and_records_failures(tmp_path: Pat
     from genbench.generators.kubric.distributed import run_generation_ray
 
     settings = resolve_settings("tiny", seed=5, frames=2)
-    maker = Flaky(settings, RenderOptions(threads=1))
+    maker = Flaky(settings, RenderOptions(threads=2))  # what --cpus-per-scene 2 makes
     summary = run_generation_ray(tmp_path / "d", name="t", generator=GENERATOR, settings=settings.to_dict(), count=3,
-                                 make_scene=maker, scene_id_of=maker.scene_id, retries=1,
+                                 make_scene=maker, scene_id_of=maker.scene_id, retries=1, cpus_per_scene=2,
                                  init_kwargs={"num_cpus": 2, "_node_ip_address": "127.0.0.1"})
     assert not ray.is_initialized()  # the Ray it started is shut down
     assert summary.written == [maker.scene_id(0), maker.scene_id(2)]
@@ -51,9 +51,22 @@ def test_ray_executor_renders_the_same_scenes_and_records_failures(tmp_path: Pat
     assert "object fell through the floor" in failures[maker.scene_id(1)]
     assert validate_dataset(tmp_path / "d").ok
     assert list_scene_ids(tmp_path / "d") == summary.written
-    local = make_scene(settings, 2, RenderOptions(threads=2))
+    run = json.loads((tmp_path / "d" / contract.SCENES_DIR / maker.scene_id(2) / contract.RUN_FILE).read_text())
+    assert run["threads"] == 2
+    local = make_scene(settings, 2, RenderOptions(threads=1))  # threads change no pixel
     remote = read_scene(tmp_path / "d", maker.scene_id(2))
     for name in local.rgb:
         np.testing.assert_array_equal(remote.rgb[name], local.rgb[name])
     np.testing.assert_array_equal(remote.visible, local.visible)
     assert remote.meta.spec == local.meta.spec and contract.BG in remote.meta.videos
+
+
+def test_cpus_per_scene_is_for_ray_only() -> None:
+    from genbench.errors import GenbenchError
+    from genbench.generators.kubric.dataset import RenderRun
+
+    RenderRun(executor="ray", cpus_per_scene=4).check()
+    for bad, message in ((RenderRun(cpus_per_scene=2), "needs --executor ray"),
+                         (RenderRun(executor="ray", cpus_per_scene=0), "must be >= 1")):
+        with pytest.raises(GenbenchError, match=message):
+            bad.check()

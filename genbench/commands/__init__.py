@@ -51,6 +51,13 @@ def _parallel(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
     p.add_argument("--executor", choices=["local", "ray"], default="local", help="local pool or a Ray cluster")
     p.add_argument("--address", help="Ray cluster address for --executor ray")
+    _cpus_per_scene(p)
+
+
+def _cpus_per_scene(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cpus-per-scene", type=int, default=1,
+                   help="with --executor ray: the CPUs each scene's task reserves on its node and the Cycles threads "
+                        "it renders with (default 1; on 2 cores one 2-thread scene beat two 1-thread ones)")
 
 
 def _paste(p: argparse.ArgumentParser) -> None:
@@ -228,6 +235,7 @@ def _benchmark(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=["local", "ray"], default="local",
                    help="build: render on this machine or a Ray cluster")
     p.add_argument("--address", help="build: Ray cluster address for --executor ray")
+    _cpus_per_scene(p)
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto", help="build: Cycles device")
 
 

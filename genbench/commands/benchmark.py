@@ -18,7 +18,8 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "build":
         if not args.out:
             raise GenbenchError("benchmark build needs --out DIR (a new folder)")
-        how = RenderRun(workers=args.workers, device=args.device, executor=args.executor, address=args.address)
+        how = RenderRun(workers=args.workers, device=args.device, executor=args.executor, address=args.address,
+                        cpus_per_scene=args.cpus_per_scene)
         how.check()
 
         def build(folder: Path) -> Path:

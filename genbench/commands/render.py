@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     from genbench.generators.kubric.dataset import RenderRun, render_dataset
     from genbench.storage import child
 
-    how = RenderRun(workers=args.workers, device=args.device, executor=args.executor, address=args.address)
+    how = RenderRun(workers=args.workers, device=args.device, executor=args.executor, address=args.address,
+                    cpus_per_scene=args.cpus_per_scene)
     how.check()
     if args.estimate_scenes < 1:
         raise GenbenchError(f"--estimate-scenes must be >= 1, got {args.estimate_scenes}")

@@ -23,13 +23,15 @@ class RenderRun:
     """How a render runs, never what it renders (no pixel depends on these but `device`: CPU vs GPU bytes).
 
     workers: local worker processes; device: Cycles device (auto, cpu, gpu); executor: local pool or Ray;
-    address: a running Ray cluster (None starts a local Ray).
+    address: a running Ray cluster (None starts a local Ray); cpus_per_scene: with Ray, the CPUs each scene's
+    task reserves and the Cycles threads it renders with.
     """
 
     workers: int = 1
     device: str = "auto"
     executor: str = "local"
     address: str | None = None
+    cpus_per_scene: int = 1
 
     def check(self) -> None:
         if self.workers < 1:
@@ -38,6 +40,11 @@ class RenderRun:
             raise GenbenchError(f"unknown executor {self.executor!r}; choose one of {', '.join(EXECUTORS)}")
         if self.address and self.executor != "ray":
             raise GenbenchError("--address needs --executor ray")
+        if self.cpus_per_scene < 1:
+            raise GenbenchError(f"--cpus-per-scene must be >= 1, got {self.cpus_per_scene}")
+        if self.cpus_per_scene != 1 and self.executor != "ray":
+            raise GenbenchError("--cpus-per-scene needs --executor ray (a local run gives each of its --workers an "
+                                "equal share of the cores)")
 
 
 @dataclass(frozen=True)
@@ -60,9 +67,10 @@ def render_dataset(out: Root, settings: RenderSettings, count: int, run: RenderR
     if run.executor == "ray":
         from genbench.generators.kubric.distributed import run_generation_ray
 
-        maker = SceneMaker(settings, RenderOptions(device=run.device, threads=1))
+        maker = SceneMaker(settings, RenderOptions(device=run.device, threads=run.cpus_per_scene))
         summary = run_generation_ray(out, name=name, generator=GENERATOR, settings=settings.to_dict(), count=count,
-                                     make_scene=maker, scene_id_of=maker.scene_id, address=run.address)
+                                     make_scene=maker, scene_id_of=maker.scene_id, address=run.address,
+                                     cpus_per_scene=run.cpus_per_scene)
     else:
         from genbench.runner import run_generation
 
