@@ -54,10 +54,12 @@ def test_untrained_model_is_the_identity() -> None:
         model(video[..., :15], video[..., :15], torch.zeros(2, 2, 5, 16, 31)[..., :15], torch.tensor([0, 0]))
 
 
-def test_untrained_prefill_model_is_the_cv2_baseline(toy_dataset: Path) -> None:
+@pytest.mark.parametrize(("prefill", "baseline"), [("cv2", "cv2-inpaint"), ("median", "median")])
+def test_untrained_prefill_model_is_its_baseline(toy_dataset: Path, prefill: str, baseline: str) -> None:
     frames, trimask = _clip(toy_dataset)
-    out = CasperPipeline(CasperNet(MICRO_CV2).eval(), steps=2)(frames, trimask)
-    assert np.array_equal(out, build_method("cv2-inpaint").remove(frames, trimask))
+    out = CasperPipeline(CasperNet(replace(MICRO_CV2, prefill=prefill)).eval(), steps=2)(frames, trimask)
+    assert np.array_equal(out, build_method(baseline).remove(frames, trimask))
+    assert not np.array_equal(out, frames)
     with pytest.raises(ValueError, match="needs the pre-filled clip"):
         x = torch.zeros(1, 3, 2, 16, 16)
         CasperNet(MICRO_CV2)(x, x, torch.zeros(1, 2, 2, 16, 16), torch.tensor([0]))

@@ -7,6 +7,7 @@ from typing import Any
 
 from genbench.errors import GenbenchError
 from genbench.jsonable import dataclass_from_json, dataclass_to_json
+from genbench.models.casper.prefill import PREFILLS
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,8 @@ class CasperConfig:
     channels: tuple[int, ...] = (16, 32, 64, 64)
     blocks: int = 1
     attention_heads: int = 2
-    prefill: str = "cv2"  # "cv2": also condition on, and predict a residual over, an OpenCV-inpainted clip
+    prefill: str = "cv2"  # "cv2": also condition on, and predict a residual over, an OpenCV-inpainted clip;
+    # "median": over the `median` baseline's clip
     temporal_kernel: int = 3
     time_embed_dim: int = 64
     frames: int = 8
@@ -48,8 +50,9 @@ class CasperConfig:
             raise GenbenchError(f"config {self.name!r}: channels must be a non-empty list of widths >= 4")
         if self.crop % self.stride:
             raise GenbenchError(f"config {self.name!r}: crop {self.crop} is not a multiple of the stride {self.stride}")
-        if self.prefill not in ("none", "cv2"):
-            raise GenbenchError(f"config {self.name!r}: prefill must be 'none' or 'cv2', got {self.prefill!r}")
+        if self.prefill not in PREFILLS:
+            raise GenbenchError(f"config {self.name!r}: prefill must be one of {', '.join(PREFILLS)}, "
+                                f"got {self.prefill!r}")
         if self.frames < 1 or self.sample_steps < 1 or self.blocks < 1:
             raise GenbenchError(f"config {self.name!r}: frames, sample_steps and blocks must be >= 1")
 

@@ -4,8 +4,8 @@ Every convolution is 2D and runs per frame; frames exchange information through 
 1D convolution in each residual block and through space-time self-attention at the lowest
 resolution only, so the network trains on a CPU at 64x64 and the same code scales on a GPU.
 The clean clip is predicted as ``base + residual`` with the residual head initialised to zero,
-where the base is the input video or, with ``config.prefill == "cv2"``, the input with its remove
-region filled by OpenCV inpainting (`prefill`): an untrained network returns the base, and
+where the base is the input video or, with ``config.prefill`` "cv2" or "median", the input with its
+remove region filled by a classical method (`prefill`): an untrained network returns the base, and
 training only learns what to change.
 """
 

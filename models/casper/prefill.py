@@ -1,10 +1,13 @@
-"""The classical pre-fill Casper refines: the remove region filled by OpenCV inpainting, frame by frame.
+"""The classical pre-fill Casper refines: the remove region filled by a classical method.
 
-With ``config.prefill == "cv2"`` the network is conditioned on this pre-filled clip too and predicts
-the clean clip as ``prefill + residual``, so an untrained model already equals the `cv2-inpaint`
-baseline and training spends its steps on what the baseline cannot do: shadows, reflections,
-texture and temporal consistency (DiffuEraser conditions on ProPainter's output the same way).
-``"none"`` conditions on the input only and predicts ``input + residual``.
+With ``config.prefill == "cv2"`` (OpenCV inpainting, frame by frame) the network is conditioned on this
+pre-filled clip too and predicts the clean clip as ``prefill + residual``, so an untrained model
+already equals the `cv2-inpaint` baseline and training spends its steps on what the baseline cannot
+do: shadows, reflections, texture and temporal consistency (DiffuEraser conditions on ProPainter's
+output the same way). ``"median"`` fills with the `median` baseline instead (each pixel's median over
+the frames that see it, OpenCV inpainting where none does): the true background wherever a static
+camera saw it, the wrong picture when the camera moves. ``"none"`` conditions on the input only and
+predicts ``input + residual``.
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ from genbench.baselines.common import inpaint_image
 from genbench.contract import TRIMASK_REMOVE
 from genbench.errors import GenbenchError
 
-PREFILLS = ("none", "cv2")
+PREFILLS = ("none", "cv2", "median")
 
 
 def prefill(frames: np.ndarray, trimask: np.ndarray, kind: str) -> np.ndarray:
     """frames (T, H, W, 3) uint8, trimask (T, H, W) uint8 -> (T, H, W, 3) uint8 with the remove region filled."""
     if kind == "none":
         return frames
+    if kind == "median":
+        from genbench.baselines.median import TemporalMedian
+
+        return TemporalMedian().remove(frames, trimask)
     if kind != "cv2":
         raise GenbenchError(f"unknown prefill {kind!r}; use one of {', '.join(PREFILLS)}")
     holes = trimask == TRIMASK_REMOVE
