@@ -137,6 +137,9 @@ def test_effecterase_gets_its_object_in_the_first_frame(tmp_path: Path, monkeypa
     trimask[-1] = 255  # now in neither the first nor the last frame
     with pytest.raises(GenbenchError, match="first or the last frame"):
         method.remove(frames, trimask)
+    long = np.zeros((82, 8, 8, 3), np.uint8), np.zeros((82, 8, 8), np.uint8)
+    with pytest.raises(GenbenchError, match="takes at most 81 frames; the clip has 82 \\(pass --max-frames 81\\)"):
+        method.remove(*long)
 
 
 def test_paste_back_copies_the_preserve_region_and_is_recorded(tmp_path: Path,

@@ -184,6 +184,12 @@ class Recipe(RemovalMethod):
     def environment(self) -> dict[str, str]:
         return dict(os.environ)
 
+    def refuse_longer(self, frames: np.ndarray, limit: int) -> None:
+        """One clear error for a clip longer than the method takes (the protocol's --max-frames cuts clips)."""
+        if len(frames) > limit:
+            raise GenbenchError(f"method {self.name!r} takes at most {limit} frames; the clip has {len(frames)} "
+                                f"(pass --max-frames {limit})")
+
     def remove(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
         check_removal_inputs(frames, trimask)
         with tempfile.TemporaryDirectory(prefix=f"genbench-{self.name}-") as tmp:

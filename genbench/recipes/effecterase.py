@@ -66,9 +66,7 @@ class EffectErase(Recipe):
     hardware = "a CUDA GPU (cuda is fixed in the script; bf16, 6e9 DiT parameters kept resident; no figure given)"
 
     def prepare(self, work: Path, frames: np.ndarray, trimask: np.ndarray) -> Job:
-        if len(frames) > FRAMES:
-            raise GenbenchError(f"method {self.name!r} takes at most {FRAMES} frames; the clip has {len(frames)} "
-                                f"(pass --max-frames {FRAMES})")
+        self.refuse_longer(frames, FRAMES)
         hole = hole_mask(trimask)
         backwards = plays_backwards(hole)
         if backwards:

@@ -18,7 +18,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from genbench.errors import GenbenchError
 from genbench.recipes.common import (
     PLAYBACK_FPS,
     Job,
@@ -48,9 +47,7 @@ class GenOmnimatte(Recipe):
                    "temporal window by ping-pong itself and genbench keeps the first T outputs")
 
     def prepare(self, work: Path, frames: np.ndarray, trimask: np.ndarray) -> Job:
-        if len(frames) > MAX_FRAMES:
-            raise GenbenchError(f"method {self.name!r} takes at most {MAX_FRAMES} frames; the clip has {len(frames)} "
-                                "(pass --max-frames)")
+        self.refuse_longer(frames, MAX_FRAMES)
         seq = work / "data" / SEQ
         write_mp4(seq / "input_video.mp4", frames, PLAYBACK_FPS)
         write_mp4(seq / "trimask_00.mp4", trimask, PLAYBACK_FPS)

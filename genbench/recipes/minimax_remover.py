@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from genbench.errors import GenbenchError
 from genbench.recipes.common import (
     PLAYBACK_FPS,
     Job,
@@ -52,9 +51,7 @@ class MiniMaxRemover(Recipe):
     hardware = "a CUDA GPU (cuda:0 is fixed in the script; its README states no memory figure)"
 
     def prepare(self, work: Path, frames: np.ndarray, trimask: np.ndarray) -> Job:
-        if len(frames) > FRAMES:
-            raise GenbenchError(f"method {self.name!r} takes at most {FRAMES} frames; the clip has {len(frames)} "
-                                f"(pass --max-frames {FRAMES})")
+        self.refuse_longer(frames, FRAMES)
         write_mp4(work / "video.mp4", mirror_pad(frames, FRAMES), PLAYBACK_FPS)
         write_mp4(work / "mask.mp4", mirror_pad(hole_mask(trimask), FRAMES), PLAYBACK_FPS)
         for weight in self.weights:  # the script loads ./vae, ./transformer, ./scheduler of its working folder
