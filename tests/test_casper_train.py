@@ -99,7 +99,16 @@ def test_fine_tuning_starts_from_a_trained_checkpoint(toy_dataset: Path, tmp_pat
     config = json.loads((tmp_path / "moved" / "config.json").read_text())
     assert config["config"] == json.loads((WEIGHTS / "config.json").read_text())["config"]
     assert config["training"]["settings"]["init"] == str(WEIGHTS)
+    # --prefill changes only what the network refines: same start, the config says so
+    assert main([*base, "--out", str(tmp_path / "median"), "--lr", "0", "--prefill", "median"]) == 0
+    median = load_file(str(tmp_path / "median" / "model.safetensors"))
+    assert all(torch.equal(median[k], shipped[k]) for k in shipped)
+    shipped_config = json.loads((WEIGHTS / "config.json").read_text())["config"]
+    median_config = json.loads((tmp_path / "median" / "config.json").read_text())["config"]
+    assert median_config == {**shipped_config, "prefill": "median"} and shipped_config["prefill"] == "cv2"
     capsys.readouterr()
+    _fails(["train", "casper", "--data", str(toy_dataset), "--out", str(tmp_path / "x"), "--backbone",
+            "wan2.1-fun-inp", "--prefill", "median"], capsys, "--prefill: only for --backbone pixel")
     _fails([*base, "--out", str(tmp_path / "x"), "--config", "small"], capsys, "holds a 'tiny' model, not 'small'")
     _fails([*base, "--out", str(tmp_path / "x"), "--backbone", "wan2.1-fun-inp"], capsys, "--init: only for")
 

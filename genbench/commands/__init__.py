@@ -132,6 +132,8 @@ def _train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", metavar="DIR",
                    help="pixel: fine-tune: start from the weights (and config) of a trained checkpoint folder, or "
                         "`shipped` for the Casper that ships in the package")
+    p.add_argument("--prefill", choices=["cv2", "median", "none"],
+                   help="pixel: the classical fill the network refines (default: the config's, or --init's: cv2)")
     p.add_argument("--out", required=True, help="checkpoint folder")
     p.add_argument("--steps", type=int, default=1000, help="total training steps (default 1000)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")

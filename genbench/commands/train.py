@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,8 +56,12 @@ def run(args: argparse.Namespace) -> int:
         raise GenbenchError(f"{', '.join(given)}: only for --backbone wan2.1-fun-inp")
     if backbone.name != "pixel" and args.init:
         raise GenbenchError("--init: only for --backbone pixel (wan2.1-fun-inp starts from --pretrained)")
+    if backbone.name != "pixel" and args.prefill:
+        raise GenbenchError("--prefill: only for --backbone pixel")
     init, init_config = _init(args.init, args.config)
     config = init_config or config  # fine-tuning keeps the checkpoint's own config (inference settings included)
+    if args.prefill and args.prefill != config.prefill:
+        config = replace(config, prefill=args.prefill)
     data = [Path(d.strip()) for d in args.data.split(",") if d.strip()]
     for root in data:
         if not root.is_dir():
@@ -68,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     from genbench.models.casper.train import TrainSettings, train
 
-    settings = TrainSettings(data=data, out=Path(args.out), config=init_config or config.name, init=init,
+    custom = init_config is not None or args.prefill is not None
+    settings = TrainSettings(data=data, out=Path(args.out), config=config if custom else config.name, init=init,
                              steps=args.steps,
                              backbone=backbone.name, pretrained=Path(args.pretrained) if args.pretrained else None,
                              lora_rank=args.lora_rank, embeddings=Path(args.embeddings) if args.embeddings else None,
