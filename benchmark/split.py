@@ -106,7 +106,7 @@ SEED_RANGES: dict[str, range] = {"mini-v2": range(4000, 4100), "full-v2": range(
 # Benchmark splits by key (`name-vN`); a bare name is the newest version whose checksums are committed.
 SPLITS: dict[str, SplitRecipe] = {s.key: s for s in (MINI_V1, FULL_V1, MINI_V2, FULL_V2)}
 VALIDATIONS: dict[str, SplitRecipe] = {s.key: s for s in (VALIDATION_V1, VALIDATION_V2)}
-LATEST = {"mini": MINI_V2.key, "full": FULL_V1.key, "val": VALIDATION_V2.key}  # full-v2: built, not yet frozen
+LATEST = {"mini": MINI_V2.key, "full": FULL_V2.key, "val": VALIDATION_V2.key}
 # Model selection: the newest validation recipe, from seeds no benchmark split uses; `genbench train casper`
 # validates on it.
 VALIDATION = VALIDATIONS[LATEST["val"]]
