@@ -40,6 +40,7 @@ def main() -> int:
         sys.exit(f"{data}: no scene with ground-truth layers")
     config = OmnimatteConfig()
     scores: dict[str, list[float]] = {}
+    layer_count = 0
 
     def add(name: str, alpha: np.ndarray, truth: np.ndarray) -> None:
         pred = np.round(np.clip(alpha, 0, 1) * 255).astype(np.uint8)
@@ -49,6 +50,7 @@ def main() -> int:
         truth = sources.from_scene(scene, "gt")
         made = sources.from_scene(scene, args.method)
         ids = sorted(truth.solos)
+        layer_count += len(ids)
         layers = {k: read_video(scene / "layers" / str(k))[..., 3] for k in ids}
         pairings = {f"{args.method} bg + {args.method} solos": (made.bg, made.solos),
                     f"true bg + {args.method} solos": (truth.bg, made.solos),
@@ -62,7 +64,7 @@ def main() -> int:
         for k in ids:
             add("object mask as alpha (amodal)", truth.masks[k].astype(np.float64), layers[k])
         print(f"{scene.name}: {len(ids)} layer(s)", flush=True)
-    print(f"\nstarting alpha IoU on {data.name} ({sum(len(v) for v in scores.values()) // len(scores)} layers):")
+    print(f"\nstarting alpha IoU on {data.name} ({layer_count} layers):")
     for name, values in scores.items():
         print(f"  {name:40s} {np.mean(values):.3f}")
     return 0

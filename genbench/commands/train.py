@@ -49,17 +49,17 @@ def run(args: argparse.Namespace) -> int:
     from genbench.models.casper.backbones import get_backbone
 
     backbone = get_backbone(args.backbone)
-    config = backbone.config(args.config)  # an unknown config fails before any data is read
+    named = backbone.config(args.config)  # an unknown config fails before any data is read
     wan_only = {"--pretrained": args.pretrained, "--lora-rank": args.lora_rank, "--embeddings": args.embeddings}
     given = [flag for flag, value in wan_only.items() if value is not None]
     if backbone.name == "pixel" and given:
         raise GenbenchError(f"{', '.join(given)}: only for --backbone wan2.1-fun-inp")
-    if backbone.name != "pixel" and args.init:
-        raise GenbenchError("--init: only for --backbone pixel (wan2.1-fun-inp starts from --pretrained)")
-    if backbone.name != "pixel" and args.prefill:
-        raise GenbenchError("--prefill: only for --backbone pixel")
+    pixel_only = [flag for flag, value in {"--init": args.init, "--prefill": args.prefill}.items() if value]
+    if backbone.name != "pixel" and pixel_only:
+        raise GenbenchError(f"{', '.join(pixel_only)}: only for --backbone pixel (wan2.1-fun-inp starts from "
+                            "--pretrained)")
     init, init_config = _init(args.init, args.config)
-    config = init_config or config  # fine-tuning keeps the checkpoint's own config (inference settings included)
+    config = init_config or named  # fine-tuning keeps the checkpoint's own config (inference settings included)
     if args.prefill and args.prefill != config.prefill:
         config = replace(config, prefill=args.prefill)
     data = [Path(d.strip()) for d in args.data.split(",") if d.strip()]
@@ -73,9 +73,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     from genbench.models.casper.train import TrainSettings, train
 
-    custom = init_config is not None or args.prefill is not None
-    settings = TrainSettings(data=data, out=Path(args.out), config=config if custom else config.name, init=init,
-                             steps=args.steps,
+    settings = TrainSettings(data=data, out=Path(args.out), config=config.name if config is named else config,
+                             init=init, steps=args.steps,
                              backbone=backbone.name, pretrained=Path(args.pretrained) if args.pretrained else None,
                              lora_rank=args.lora_rank, embeddings=Path(args.embeddings) if args.embeddings else None,
                              weights=_weights(args.weights, len(data)), split=args.split, seed=args.seed,
