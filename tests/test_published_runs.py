@@ -27,6 +27,16 @@ README_TABLES = {  # the split's key -> the README lines its tables follow
 }
 
 
+def headline(clips: pd.DataFrame) -> float:
+    """The removal score, recomputed: the mean of the clips' object-region and effect-region LPIPS."""
+    return (clips["object_lpips"].dropna().mean() + clips["effect_lpips"].dropna().mean()) / 2
+
+
+def readme_prose() -> str:
+    """The README with its line breaks and runs of spaces as single spaces, for finding quoted sentences."""
+    return " ".join(README.read_text().split())
+
+
 @pytest.fixture(scope="module", params=RUNS)
 def run(request: pytest.FixtureRequest) -> tuple[dict, pd.DataFrame, str]:
     folder = RESULTS / request.param
@@ -55,8 +65,7 @@ def test_clip_weighted_means_and_headline_recomputed_from_the_clips(run: tuple[d
                         else summary["clips_scored"][region] == len(column)), (method, region, metric)
                 assert column.mean() == pytest.approx(summary["regions"][region][metric], abs=2e-6), \
                     (method, region, metric)
-        headline = (rows["object_lpips"].dropna().mean() + rows["effect_lpips"].dropna().mean()) / 2
-        assert headline == pytest.approx(summary["headline"], abs=2e-6)
+        assert headline(rows) == pytest.approx(summary["headline"], abs=2e-6)
 
 
 def test_outside_the_object_region_equal_pixels_score_equally_on_every_clip(
@@ -75,7 +84,7 @@ def test_outside_the_object_region_equal_pixels_score_equally_on_every_clip(
 
 def test_the_readme_quotes_the_run(run: tuple[dict, pd.DataFrame, str]) -> None:
     results, _, key = run
-    text = " ".join(README.read_text().split())
+    text = readme_prose()
     if key in README_TABLES:
         for title in README_TABLES[key]:
             rows = readme_rows(title)
@@ -114,7 +123,7 @@ def test_the_readme_counts_the_full_splits_clips_by_source() -> None:
     clips = pd.read_csv(RESULTS / "full-v2" / "per_clip.csv")
     one_method = clips[clips["method"] == "identity"]
     source = one_method["scene_id"].str.split("-").str[0].value_counts().to_dict()
-    text = " ".join(README.read_text().split())
+    text = readme_prose()
     assert f"{len(one_method)} removal samples" in text
     assert (f"{len(one_method)} clips ({source['kubric']} Kubric, {source['paste']} object-paste, "
             f"{source['tripod']} tripod)") in text
@@ -130,10 +139,10 @@ def test_the_median_prefill_run_recomputed_and_quoted() -> None:
     (method, summary), = results["methods"].items()
     assert method.startswith("casper:") and results["dataset"]["name"] == "genbench-benchmark-full-v2"
     assert sorted(clips["item"]) == sorted(published.loc[published["method"] == "casper", "item"])
-    object_lpips, effect_lpips = clips["object_lpips"].dropna().mean(), clips["effect_lpips"].dropna().mean()
-    assert (object_lpips + effect_lpips) / 2 == pytest.approx(summary["headline"], abs=2e-6)
+    object_lpips = clips["object_lpips"].mean()
+    assert headline(clips) == pytest.approx(summary["headline"], abs=2e-6)
     assert clips["object_psnr"].mean() == pytest.approx(summary["regions"]["object"]["psnr"], abs=2e-6)
-    text = " ".join(README.read_text().split())
+    text = readme_prose()
     assert (f"the same weights score {summary['headline']:.4f}, object LPIPS {object_lpips:.4f} (below `median`'s) "
             f"at {summary['regions']['object']['psnr']:.2f} dB") in text
     median = json.loads((RESULTS / "full-v2" / "results.json").read_text())["methods"]["median"]
@@ -142,25 +151,19 @@ def test_the_median_prefill_run_recomputed_and_quoted() -> None:
 
 def test_docs_casper_by_source_table_recomputed() -> None:
     """docs/casper.md's full-v2 table by source: each row the mean of the per-clip rows of that source."""
-    runs = {"Casper (shipped, cv2 pre-fill)": RESULTS / "full-v2" / "per_clip.csv",
-            "Casper, median pre-fill": RESULTS / "full-v2" / "casper-median-prefill" / "per_clip.csv"}
-    shipped = pd.read_csv(runs["Casper (shipped, cv2 pre-fill)"])
-    variant = pd.read_csv(runs["Casper, median pre-fill"])
+    shipped = pd.read_csv(RESULTS / "full-v2" / "per_clip.csv")
     clips = {"Casper (shipped, cv2 pre-fill)": shipped[shipped["method"] == "casper"],
-             "Casper, median pre-fill": variant,
+             "Casper, median pre-fill": pd.read_csv(RESULTS / "full-v2" / "casper-median-prefill" / "per_clip.csv"),
              **{f"`{m}`": shipped[shipped["method"] == m] for m in ("median", "flow-propagation")}}
     text = (README.parent / "docs" / "casper.md").read_text()
     table = text[text.index("| source (clips) | method |"):].split("\n\n")[0].splitlines()[2:]
-    names = {"Kubric": "kubric", "object-paste": "paste", "tripod": "tripod"}
-    source = ""
+    sources = {"Kubric": "kubric", "object-paste": "paste", "tripod": "tripod"}
     assert len(table) == 12
     for line in table:
         cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
-        source = names[cells[0].split(" (")[0]] if cells[0] else source
-        rows = clips[cells[1]][clips[cells[1]]["scene_id"].str.startswith(source)]
+        rows = clips[cells[1]][clips[cells[1]]["scene_id"].str.startswith(sources[cells[0].split(" (")[0]])]
         if "(" in cells[0]:
             assert cells[0].endswith(f"({len(rows)})")
-        score = (rows["object_lpips"].dropna().mean() + rows["effect_lpips"].dropna().mean()) / 2
-        expected = [f"{score:.4f}", f"{rows['object_psnr'].mean():.2f}", f"{rows['object_lpips'].mean():.4f}",
+        expected = [f"{headline(rows):.4f}", f"{rows['object_psnr'].mean():.2f}", f"{rows['object_lpips'].mean():.4f}",
                     f"{rows['effect_psnr'].dropna().mean():.2f}", f"{rows['effect_lpips'].dropna().mean():.4f}"]
         assert cells[2:] == expected, line
