@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
+import os
 import sys
+import threading
 from collections.abc import Sequence
 
 import genbench
@@ -54,5 +57,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def entry() -> None:
+    """The console script: `main`, then the exit hooks, then exit without destroying native libraries' statics.
+
+    Native libraries genbench loads can abort while the process tears down, after every output was written:
+    pyarrow's thread pools ("terminate called without an active exception", apache/arrow#34314) and Blender's
+    bpy. Python's own shutdown steps still run first: waiting for non-daemon threads, then the atexit hooks.
+    """
+    code = main()
+    threading._shutdown()  # type: ignore[attr-defined]  # what Py_Finalize does first
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -45,3 +45,13 @@ def test_library_errors_become_one_line(tmp_path: Path) -> None:
 def test_version() -> None:
     result = subprocess.run([GENBENCH, "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("genbench ")
+
+
+def test_the_console_script_runs_exit_hooks_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    # The script ends with os._exit (native libraries can abort in their static destructors after the
+    # work is done); Python's atexit hooks and buffered output must still happen, and the code is main's.
+    script = ("import atexit, sys; from genbench import cli; atexit.register(print, 'hook ran'); "
+              "print('buffered', end=''); sys.argv = ['genbench', 'validate', sys.argv[1]]; cli.entry()")
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "missing")], capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("buffered") and "INVALID" in result.stdout and "hook ran" in result.stdout
