@@ -27,6 +27,23 @@ def clean_plate(frames: np.ndarray, hidden: np.ndarray) -> tuple[np.ndarray, np.
     return plate.astype(np.uint8), seen
 
 
+def steady(frames: np.ndarray, hidden: np.ndarray, plate: np.ndarray, spread: int) -> np.ndarray:
+    """(H, W) bool: pixels some frame sees whose visible values mostly stay within `spread` levels of `plate`.
+
+    "Mostly": in the frame at three quarters of the way up the sorted deviations (rounded down), every channel
+    is within `spread`, so a shadow or object passing through a few frames does not disqualify a pixel, while a
+    moving camera (the values under a pixel change in most frames) does. frames (T, H, W, 3) uint8; hidden
+    (T, H, W) bool; plate (H, W, 3) uint8, e.g. `clean_plate`'s.
+    """
+    deviation = np.abs(frames.astype(np.int16) - plate[None].astype(np.int16)).max(axis=-1)
+    deviation = np.where(hidden, np.iinfo(np.int16).max, deviation)
+    deviation.sort(axis=0)  # hidden frames sort last
+    count = (~hidden).sum(axis=0)
+    rank = np.maximum((count - 1) * 3 // 4, 0)[None]
+    quantile = np.take_along_axis(deviation, rank, axis=0)[0]
+    return (count > 0) & (quantile <= spread)
+
+
 class TemporalMedian(RemovalMethod):
     """Fills the remove region with a clean plate: each pixel's median over the frames where
     it is outside the remove region (trimask != 0). Pixels that no frame sees are filled by

@@ -1,4 +1,4 @@
-"""The README's Markdown tables, read back for tests that check them against what produced them."""
+"""The README's (and docs') Markdown tables, read back for tests that check them against what produced them."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def readme_rows(title: str) -> dict[str, dict[str, str]]:
-    """The first Markdown table after the README line that starts with `title`: first cell -> {header: cell},
-    bold marks stripped."""
-    lines = README.read_text().splitlines()
+def readme_rows(title: str, document: Path = README) -> dict[str, dict[str, str]]:
+    """The first Markdown table after the line of `document` (default: the README) that starts with `title`:
+    first cell -> {header: cell}, bold marks stripped."""
+    lines = document.read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(title))
     rows: dict[str, dict[str, str]] = {}
     header: list[str] | None = None

@@ -215,6 +215,25 @@ def test_median_plate_uses_only_frames_outside_the_hole() -> None:
     assert seen.tolist() == [[True, True, False]]
 
 
+def test_steady_tells_a_static_camera_from_a_moving_one() -> None:
+    """Under a static camera every pixel the square uncovers is steady and its plate is the background, even with
+    a shadow passing over part of the frame in one frame; under a panning camera almost nothing is."""
+    from genbench.baselines.median import clean_plate, steady
+
+    video, tri, bg = hidden_background_clip(camera_speed=0, frames=8, rng=np.random.default_rng(3))
+    video[2, :, :20] = video[2, :, :20] // 2  # a shadow in one frame
+    hole = tri == contract.TRIMASK_REMOVE
+    plate, seen = clean_plate(video, hole)
+    still = steady(video, hole, plate, 4)
+    assert seen[hole.any(0)].mean() > 0.5 and np.array_equal(still, seen)
+    assert np.array_equal(plate[still], bg[0][still])
+    video, tri, _ = hidden_background_clip(camera_speed=2, frames=8, rng=np.random.default_rng(3))
+    hole = tri == contract.TRIMASK_REMOVE
+    plate, seen = clean_plate(video, hole)
+    assert seen.mean() == 1.0 and steady(video, hole, plate, 4).mean() < 0.1
+    assert steady(video, hole, plate, 255).all()  # a spread of 255 accepts every seen pixel
+
+
 # ---- layering: mask-alpha -------------------------------------------------------------------------
 
 def test_mask_alpha_layers_are_the_masks_and_miss_the_shadows(toy_dataset: Path) -> None:

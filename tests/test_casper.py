@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from genbench.contract import TRIMASK_PRESERVE
+from genbench.errors import GenbenchError
 from genbench.methods import build_method
 from genbench.models.casper.checkpoint import from_pretrained, read_config, save_pretrained
 from genbench.models.casper.config import CONFIGS, CasperConfig
@@ -42,6 +43,14 @@ def _settings(data: Path, out: Path, steps: int, **kw: object) -> TrainSettings:
 def _clip(root: Path) -> tuple[np.ndarray, np.ndarray]:
     item = load_removal(root, removal_samples(root, "train")[0], None, target=False)
     return item.frames, item.trimask
+
+
+def _model_that_changes_every_pixel() -> CasperNet:
+    torch.manual_seed(2)
+    model = CasperNet(MICRO_CV2).eval()
+    for p in model.conv_out.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    return model
 
 
 def test_untrained_model_is_the_identity() -> None:
@@ -139,10 +148,7 @@ def test_window_starts_cover_the_clip() -> None:
 
 def test_inference_keeps_shape_and_preserve_region(toy_dataset: Path) -> None:
     """Any size (not a multiple of the stride), more frames than the window, deterministic bytes."""
-    torch.manual_seed(2)
-    model = CasperNet(MICRO_CV2).eval()
-    for p in model.conv_out.parameters():  # a model that changes every pixel
-        torch.nn.init.normal_(p, std=0.1)
+    model = _model_that_changes_every_pixel()
     frames, trimask = _clip(toy_dataset)
     frames = np.concatenate([frames, frames[::-1], frames])[:, :31, :29]  # 12 frames, 31x29
     trimask = np.concatenate([trimask, trimask[::-1], trimask])[:, :31, :29]
@@ -158,6 +164,26 @@ def test_inference_keeps_shape_and_preserve_region(toy_dataset: Path) -> None:
     snapped = CasperPipeline(model, steps=2, seed=3, snap=255)(frames, trimask)  # only the remove region changes
     outside = trimask != 0
     assert np.array_equal(snapped[outside], frames[outside]) and np.array_equal(snapped[~outside], out[~outside])
+
+
+def test_plate_replaces_what_other_frames_see_steadily_and_nothing_else(toy_dataset: Path) -> None:
+    from genbench.baselines.median import clean_plate, steady
+
+    model = _model_that_changes_every_pixel()
+    frames, trimask = _clip(toy_dataset)
+    plain = CasperPipeline(model, steps=2, seed=3)(frames, trimask)
+    hole = trimask == 0
+    plate, seen = clean_plate(frames, hole)
+    for spread in (0, 255):
+        with_plate = CasperNet(replace(MICRO_CV2, plate=spread)).eval()
+        with_plate.load_state_dict(model.state_dict())
+        out = CasperPipeline(with_plate, steps=2, seed=3)(frames, trimask)
+        kept = hole & steady(frames, hole, plate, spread)[None]
+        assert kept.any() and np.array_equal(out[kept], np.broadcast_to(plate, out.shape)[kept])
+        assert np.array_equal(out[~kept], plain[~kept]) and not np.array_equal(out[kept], plain[kept])
+    assert (hole & seen[None]).sum() == kept.sum()  # 255 levels of spread: every seen pixel
+    with pytest.raises(GenbenchError, match="plate must be 0-255"):
+        replace(MICRO_CV2, plate=256)
 
 
 def test_shipped_checkpoint_runs_with_no_flags(toy_dataset: Path, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from genbench.benchmark.metrics import PROTOCOL_VERSION
 from tests.readme_tables import README, readme_rows, row_mismatches
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
+CASPER_DOC = RESULTS.parent / "casper.md"
 CLASSICAL = ("identity", "cv2-inpaint", "median", "flow-propagation")
 REGIONS = ("full", "object", "effect", "preserve")
 RUNS = ("full-v2", "full-v1", "mini-v1", "mini-v2", "val-v2")  # folder = the split's key
@@ -152,10 +153,11 @@ def test_the_median_prefill_run_recomputed_and_quoted() -> None:
 def test_docs_casper_by_source_table_recomputed() -> None:
     """docs/casper.md's full-v2 table by source: each row the mean of the per-clip rows of that source."""
     shipped = pd.read_csv(RESULTS / "full-v2" / "per_clip.csv")
-    clips = {"Casper (shipped, cv2 pre-fill)": shipped[shipped["method"] == "casper"],
-             "Casper, median pre-fill": pd.read_csv(RESULTS / "full-v2" / "casper-median-prefill" / "per_clip.csv"),
+    clips = {"Casper (shipped)": shipped[shipped["method"] == "casper"],
+             "Casper, median pre-fill, no plate": pd.read_csv(RESULTS / "full-v2" / "casper-median-prefill" /
+                                                              "per_clip.csv"),
              **{f"`{m}`": shipped[shipped["method"] == m] for m in ("median", "flow-propagation")}}
-    text = (README.parent / "docs" / "casper.md").read_text()
+    text = CASPER_DOC.read_text()
     table = text[text.index("| source (clips) | method |"):].split("\n\n")[0].splitlines()[2:]
     sources = {"Kubric": "kubric", "object-paste": "paste", "tripod": "tripod"}
     assert len(table) == 12
@@ -167,3 +169,27 @@ def test_docs_casper_by_source_table_recomputed() -> None:
         expected = [f"{headline(rows):.4f}", f"{rows['object_psnr'].mean():.2f}", f"{rows['object_lpips'].mean():.4f}",
                     f"{rows['effect_psnr'].dropna().mean():.2f}", f"{rows['effect_lpips'].dropna().mean():.4f}"]
         assert cells[2:] == expected, line
+
+
+def kubric_part(key: str) -> dict[str, dict]:
+    """Each method of a published run over its Kubric clips only, as results.json would summarise them."""
+    clips = pd.read_csv(RESULTS / key / "per_clip.csv")
+    clips = clips[clips["scene_id"].str.startswith("kubric")]
+    return {method: {"clips": len(rows), "headline": headline(rows),
+                     "regions": {r: {m: rows[f"{r}_{m}"].dropna().mean() for m in ("psnr", "ssim", "lpips")}
+                                 for r in REGIONS}}
+            for method, rows in clips.groupby("method")}
+
+
+@pytest.mark.parametrize(("document", "title", "key"), [
+    (README, "On the Kubric part of the mini split", "mini-v2"),
+    (CASPER_DOC, "### On the v2 mini split", "mini-v2"),
+    (CASPER_DOC, "### On the v1 mini split", "mini-v1"),
+])
+def test_kubric_part_tables_recomputed(document: Path, title: str, key: str) -> None:
+    expected = kubric_part(key)
+    rows = readme_rows(title, document)
+    assert set(rows) == set(expected), title
+    for method, row in rows.items():
+        assert not row_mismatches(row, expected[method]), (title, method, row_mismatches(row, expected[method]))
+        assert int(row.get("clips", expected[method]["clips"])) == expected[method]["clips"]

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from genbench.contract import TRIMASK_PRESERVE, TRIMASK_REMOVE
 from genbench.models.casper.config import CasperConfig
 from genbench.models.casper.model import CasperNet
-from genbench.models.casper.prefill import prefill
+from genbench.models.casper.prefill import keep_static_plate, prefill
 
 
 def training_scheduler(config: CasperConfig) -> DDPMScheduler:
@@ -79,7 +79,8 @@ class CasperPipeline:
     steps: DDIM steps (default: the config's sample_steps); window, overlap: temporal windows in
     frames (default: the training length and half of it); snap: outside the remove region, pixels
     the model changed by at most this many levels (any channel) keep the input's value (default:
-    the config's); batch: windows per forward pass.
+    the config's); batch: windows per forward pass. With the config's ``plate`` set, remove-region pixels
+    other frames see steadily take the temporal clean plate (`prefill.keep_static_plate`).
     """
 
     model: CasperNet
@@ -126,6 +127,8 @@ class CasperPipeline:
             near = np.abs(result.astype(np.int16) - frames).max(axis=-1) <= snap
             near &= trimask != TRIMASK_REMOVE
             result[near] = frames[near]
+        if cfg.plate is not None:
+            result = keep_static_plate(result, frames, trimask, cfg.plate)
         if self.copy_preserve:
             keep = trimask == TRIMASK_PRESERVE
             result[keep] = frames[keep]

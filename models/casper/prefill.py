@@ -8,6 +8,11 @@ output the same way). ``"median"`` fills with the `median` baseline instead (eac
 the frames that see it, OpenCV inpainting where none does): the true background wherever a static
 camera saw it, the wrong picture when the camera moves. ``"none"`` conditions on the input only and
 predicts ``input + residual``.
+
+`keep_static_plate` works the other way round, after sampling: where other frames see the background of a
+remove-region pixel and its value there is steady (a static camera), the temporal clean plate is the true
+background, exact up to noise, and it replaces the network's fill; the network fills only what no frame shows
+and what moves. The config's ``plate`` (levels of spread allowed; None: off) turns it on.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from genbench.baselines.common import inpaint_image
+from genbench.baselines.median import clean_plate, steady
 from genbench.contract import TRIMASK_REMOVE
 from genbench.errors import GenbenchError
 
@@ -33,3 +39,12 @@ def prefill(frames: np.ndarray, trimask: np.ndarray, kind: str) -> np.ndarray:
         raise GenbenchError(f"unknown prefill {kind!r}; use one of {', '.join(PREFILLS)}")
     holes = trimask == TRIMASK_REMOVE
     return np.stack([inpaint_image(f, h, radius=3, algorithm="ns") for f, h in zip(frames, holes, strict=True)])
+
+
+def keep_static_plate(result: np.ndarray, frames: np.ndarray, trimask: np.ndarray, spread: int) -> np.ndarray:
+    """`result` with its remove-region pixels replaced by the temporal clean plate wherever the frames that see
+    that pixel see it steadily (`steady` with `spread` levels). All (T, H, W[, 3]) uint8."""
+    hole = trimask == TRIMASK_REMOVE
+    plate, seen = clean_plate(frames, hole)
+    use = hole & (seen & steady(frames, hole, plate, spread))[None]
+    return np.where(use[..., None], plate[None], result)
