@@ -45,6 +45,6 @@ def keep_static_plate(result: np.ndarray, frames: np.ndarray, trimask: np.ndarra
     """`result` with its remove-region pixels replaced by the temporal clean plate wherever the frames that see
     that pixel see it steadily (`steady` with `spread` levels). All (T, H, W[, 3]) uint8."""
     hole = trimask == TRIMASK_REMOVE
-    plate, seen = clean_plate(frames, hole)
-    use = hole & (seen & steady(frames, hole, plate, spread))[None]
+    plate, _ = clean_plate(frames, hole)
+    use = hole & steady(frames, hole, plate, spread)[None]  # steady pixels are seen ones
     return np.where(use[..., None], plate[None], result)
