@@ -1,15 +1,21 @@
-"""Where the omnimatte layers lose alpha IoU: the starting alpha from each pairing of Casper's and the true bg/solos.
+"""Where the omnimatte layers lose alpha IoU: the starting alpha from each pairing of Casper's and the true bg/solos,
+and how much of the truth the input video itself shows over Casper's bg.
 
     .venv/bin/python perf/omnimatte_sources.py [--data DIR] [--method casper]
 
 On every layering scene of a split (default: the shipped mini split), the bg and solo videos are made by
 `--method` (the way `genbench eval --task layering --method omnimatte` makes them) and read from the
 ground truth; the starting alpha of `genbench.models.omnimatte.evidence.gather` (what the fit starts from,
-no fitting here) is scored with the benchmark's soft alpha IoU against the true layers, for four pairings:
-method bg + method solos (what omnimatte gets), true bg + method solos, method bg + true solos, and true
-bg + true solos (the start's ceiling), beside the object's amodal mask as alpha (the registered `mask-alpha`
-method uses the visible mask, so it scores lower). Printed: the mean
-over layers of the per-layer IoU (frames averaged as the benchmark does).
+no fitting here), given the visible masks as the layering method is, is scored with the benchmark's soft
+alpha IoU against the true layers, for four pairings: method bg + method solos (what omnimatte gets), true
+bg + method solos, method bg + true solos, and true bg + true solos (the start's ceiling). Beside them:
+the visible mask as alpha (the registered `mask-alpha`), the amodal mask as alpha (ground truth a method is
+not given), and the input's own alpha over the method's bg (`evidence.input_alpha`: all layers together,
+off the objects) handed to the layers three ways: each pixel to the nearest visible object; to the layer whose
+solo video shows the most alpha there (the nearest object where none does); and an oracle
+that gives each layer as much of it as its true alpha has there (no method can do this; it bounds what any
+division of the input's alpha over that bg can reach). Printed: the mean over layers of the per-layer IoU
+(frames averaged as the benchmark does).
 """
 
 from __future__ import annotations
@@ -18,7 +24,19 @@ import argparse
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
+
+
+def nearest_object(visible: dict[int, np.ndarray], ids: list[int]) -> np.ndarray:
+    """(T, H, W) index into `ids` of the nearest visible object per pixel (Euclidean; absent objects are far)."""
+    shape = visible[ids[0]].shape
+    distance = np.full((len(ids), *shape), np.inf, np.float32)
+    for i, k in enumerate(ids):
+        for t in range(shape[0]):
+            if visible[k][t].any():
+                distance[i, t] = cv2.distanceTransform((~visible[k][t]).astype(np.uint8), cv2.DIST_L2, 5)
+    return distance.argmin(axis=0)
 
 
 def main() -> int:
@@ -32,7 +50,7 @@ def main() -> int:
     from genbench.frames import read_video
     from genbench.models.omnimatte import sources
     from genbench.models.omnimatte.config import OmnimatteConfig
-    from genbench.models.omnimatte.evidence import gather
+    from genbench.models.omnimatte.evidence import gather, input_alpha, quiet_pixels
 
     data = Path(args.data) if args.data else SHIPPED
     scenes = [p for p in sorted((data / "scenes").iterdir()) if (p / "layers").is_dir()]
@@ -52,21 +70,36 @@ def main() -> int:
         ids = sorted(truth.solos)
         layer_count += len(ids)
         layers = {k: read_video(scene / "layers" / str(k))[..., 3] for k in ids}
-        pairings = {f"{args.method} bg + {args.method} solos": (made.bg, made.solos),
+        own = f"{args.method} bg + {args.method} solos"
+        pairings = {own: (made.bg, made.solos),
                     f"true bg + {args.method} solos": (truth.bg, made.solos),
                     f"{args.method} bg + true solos": (made.bg, truth.solos),
                     "true bg + true solos": (truth.bg, truth.solos)}
+        visible = {k: truth.visible == k for k in ids}
+        starts = {}
         for name, (bg, solos) in pairings.items():
-            evidence = gather(bg, {k: solos[k] for k in ids}, truth.masks, truth.frames, noise=config.noise_floor,
-                              min_floor=config.min_floor, margin=config.quiet_margin)
+            starts[name] = gather(bg, {k: solos[k] for k in ids}, visible, truth.frames, noise=config.noise_floor,
+                                  min_floor=config.min_floor, margin=config.quiet_margin)
             for k in ids:
-                add(name, evidence[k].alpha, layers[k])
-        for k in ids:
-            add("object mask as alpha (amodal)", truth.masks[k].astype(np.float64), layers[k])
+                add(name, starts[name][k].alpha, layers[k])
+        off = quiet_pixels(visible, made.bg.shape[:3], 0)
+        shown = input_alpha(truth.frames, made.bg, quiet_pixels(visible, made.bg.shape[:3], config.quiet_margin),
+                            noise=config.noise_floor, min_floor=config.min_floor) * off
+        nearest = nearest_object(visible, ids)
+        solo_alpha = np.stack([starts[own][k].alpha * off for k in ids])
+        solo_alpha += 1e-6 * (nearest[None] == np.arange(len(ids))[:, None, None, None])  # ties: the nearest object
+        owners = {"to the nearest object": nearest, "to the solo showing most": solo_alpha.argmax(axis=0)}
+        for i, k in enumerate(ids):
+            add("visible mask as alpha (mask-alpha)", visible[k].astype(np.float64), layers[k])
+            add("amodal mask as alpha (ground truth)", truth.masks[k].astype(np.float64), layers[k])
+            for name, owner in owners.items():
+                add(f"input over {args.method} bg, {name}", np.maximum(visible[k], shown * (owner == i)), layers[k])
+            oracle = np.minimum(shown, layers[k] / 255.0)
+            add(f"input over {args.method} bg, oracle division", np.maximum(visible[k], oracle), layers[k])
         print(f"{scene.name}: {len(ids)} layer(s)", flush=True)
     print(f"\nstarting alpha IoU on {data.name} ({layer_count} layers):")
     for name, values in scores.items():
-        print(f"  {name:40s} {np.mean(values):.3f}")
+        print(f"  {name:50s} {np.mean(values):.3f}")
     return 0
 
 

@@ -93,6 +93,25 @@ def test_ground_truth_layers_and_the_starting_alpha_share_one_formula() -> None:
         assert np.array_equal(matte[..., 3], np.ceil(formula * 255 - 1e-6).astype(np.uint8))
 
 
+def test_the_input_alpha_over_bg_is_every_layer_together() -> None:
+    rng = np.random.default_rng(3)
+    bg = rng.integers(60, 200, (2, 32, 32, 3)).astype(np.uint8)
+    frames = bg.copy()
+    frames[:, 4:10, 4:10] = np.round(bg[:, 4:10, 4:10] * 0.5)  # one object's shadow
+    frames[:, 20:26, 20:26] = np.round(bg[:, 20:26, 20:26] * 0.75)  # another's
+    quiet = np.ones(bg.shape[:3], bool)
+    quiet[:, :12, :12] = quiet[:, 18:28, 18:28] = False
+    shown = evidence.input_alpha(frames, bg, quiet, noise=3.0, min_floor=0.0)
+    np.testing.assert_allclose(shown[:, 4:10, 4:10], 0.5, atol=0.01)  # to the rounding of uint8 frames
+    np.testing.assert_allclose(shown[:, 20:26, 20:26], 0.25, atol=0.01)
+    shown[:, 4:10, 4:10] = shown[:, 20:26, 20:26] = 0
+    assert shown.max() < 1e-9  # exact elsewhere (the colour fit is the identity to float rounding)
+    noisy = np.clip(frames + rng.normal(0, 2, frames.shape), 0, 255).astype(np.uint8)
+    floored = evidence.input_alpha(noisy, bg, quiet, noise=3.0, min_floor=0.0)[quiet]
+    unfloored = evidence.input_alpha(noisy, bg, quiet, noise=0.0, min_floor=0.0)[quiet]
+    assert (floored > 0).mean() < 0.05 < 0.5 < (unfloored > 0).mean()  # the measured noise explains no alpha
+
+
 def test_calibration_measures_a_colour_shift_and_the_noise() -> None:
     rng = np.random.default_rng(0)
     bg = rng.uniform(0.1, 0.9, (2, 24, 24, 3))

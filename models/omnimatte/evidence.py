@@ -103,6 +103,16 @@ def quiet_pixels(masks: dict[int, np.ndarray], shape: tuple[int, int, int], marg
     return ~dilate(objects, margin)
 
 
+def input_alpha(frames: np.ndarray, bg: np.ndarray, quiet: np.ndarray, *, noise: float, min_floor: float
+                ) -> np.ndarray:
+    """(T, H, W) float: the smallest alpha that explains the input video over bg beyond its noise floor, all
+    objects' layers together (bg calibrated to the input on the `quiet` pixels). frames, bg: (T, H, W, 3) uint8."""
+    f = frames.astype(np.float64) / 255.0
+    b = bg.astype(np.float64) / 255.0
+    cal = calibrate(f, b, quiet)
+    return minimal_alpha(f, cal.apply(b), np.maximum(noise * cal.sigma, min_floor))
+
+
 def gather(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.ndarray],
            frames: np.ndarray | None, *, noise: float, min_floor: float, margin: int) -> dict[int, LayerEvidence]:
     """Evidence of every layer. bg, solos, frames: (T, H, W, 3) uint8; masks: id -> (T, H, W) bool.
@@ -112,11 +122,7 @@ def gather(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.nda
     """
     b = bg.astype(np.float64) / 255.0
     quiet = quiet_pixels(masks, bg.shape[:3], margin)
-    full_alpha = None
-    if frames is not None:
-        f = frames.astype(np.float64) / 255.0
-        cal = calibrate(f, b, quiet)
-        full_alpha = minimal_alpha(f, cal.apply(b), np.maximum(noise * cal.sigma, min_floor))
+    full_alpha = None if frames is None else input_alpha(frames, bg, quiet, noise=noise, min_floor=min_floor)
     objects = ~quiet_pixels(masks, bg.shape[:3], 0)
     out = {}
     for k, solo in solos.items():
