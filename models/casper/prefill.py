@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from genbench.baselines.common import inpaint_image
+from genbench.baselines.common import inpaint_image, remove_region
 from genbench.baselines.median import clean_plate, steady
-from genbench.contract import TRIMASK_REMOVE
 from genbench.errors import GenbenchError
 
 PREFILLS = ("none", "cv2", "median")
@@ -37,14 +36,14 @@ def prefill(frames: np.ndarray, trimask: np.ndarray, kind: str) -> np.ndarray:
         return TemporalMedian().remove(frames, trimask)
     if kind != "cv2":
         raise GenbenchError(f"unknown prefill {kind!r}; use one of {', '.join(PREFILLS)}")
-    holes = trimask == TRIMASK_REMOVE
+    holes = remove_region(trimask)
     return np.stack([inpaint_image(f, h, radius=3, algorithm="ns") for f, h in zip(frames, holes, strict=True)])
 
 
 def keep_static_plate(result: np.ndarray, frames: np.ndarray, trimask: np.ndarray, spread: int) -> np.ndarray:
     """`result` with its remove-region pixels replaced by the temporal clean plate wherever the frames that see
     that pixel see it steadily (`steady` with `spread` levels). All (T, H, W[, 3]) uint8."""
-    hole = trimask == TRIMASK_REMOVE
+    hole = remove_region(trimask)
     plate, _ = clean_plate(frames, hole)
     use = hole & steady(frames, hole, plate, spread)[None]  # steady pixels are seen ones
     return np.where(use[..., None], plate[None], result)
