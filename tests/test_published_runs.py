@@ -193,3 +193,26 @@ def test_kubric_part_tables_recomputed(document: Path, title: str, key: str) -> 
     for method, row in rows.items():
         assert not row_mismatches(row, expected[method]), (title, method, row_mismatches(row, expected[method]))
         assert int(row.get("clips", expected[method]["clips"])) == expected[method]["clips"]
+
+
+@pytest.mark.parametrize("key", ["val-v2", "full-v2", "mini-v2", "mini-v1"])
+def test_the_one_step_runs_recomputed_and_quoted(key: str) -> None:
+    """docs/casper.md's "One sampling step, with the plate": each split's run of the shipped weights with
+    `sample_steps` 1 covers the published run's clips, its headline and full-frame PSNR are recomputed from its
+    clips, and the page quotes them beside the shipped Casper's, which they beat by the headline."""
+    folder = RESULTS / key / "casper-one-step"
+    results = json.loads((folder / "results.json").read_text())
+    clips = pd.read_csv(folder / "per_clip.csv")
+    published = json.loads((RESULTS / key / "results.json").read_text())
+    published_clips = pd.read_csv(RESULTS / key / "per_clip.csv")
+    (method, summary), = results["methods"].items()
+    shipped = published["methods"]["casper"]
+    assert method.startswith("casper:") and results["dataset"]["name"] == published["dataset"]["name"]
+    assert sorted(clips["item"]) == sorted(published_clips.loc[published_clips["method"] == "casper", "item"])
+    assert headline(clips) == pytest.approx(summary["headline"], abs=2e-6)
+    assert clips["full_psnr"].mean() == pytest.approx(summary["regions"]["full"]["psnr"], abs=2e-6)
+    assert summary["headline"] < shipped["headline"]
+    text = CASPER_DOC.read_text()
+    paragraph = text[text.index("**One sampling step, with the plate.**"):].split("\n\n")[0]
+    for metric in (lambda s: f"{s['headline']:.4f}", lambda s: f"{s['regions']['full']['psnr']:.2f}"):
+        assert f"{metric(summary)} vs {metric(shipped)}" in " ".join(paragraph.split()), (key, metric(summary))
