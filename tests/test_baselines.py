@@ -234,6 +234,22 @@ def test_steady_tells_a_static_camera_from_a_moving_one() -> None:
     assert steady(video, hole, plate, 255).all()  # a spread of 255 accepts every seen pixel
 
 
+def test_steady_cannot_judge_a_pixel_few_frames_see() -> None:
+    """The limit docs/casper.md states: one frame's value is its own median, and two frames pass the test
+    when they differ by up to 2 * spread + 1 levels, whatever the camera did between them."""
+    from genbench.baselines.median import clean_plate, steady
+
+    frames = np.zeros((4, 1, 3, 3), np.uint8)
+    frames[:, 0, 0] = [[0] * 3, [255] * 3, [0] * 3, [0] * 3]  # seen once (below), changes wildly
+    frames[:, 0, 1] = [[100] * 3, [109] * 3, [0] * 3, [0] * 3]  # seen twice, 9 levels apart
+    frames[:, 0, 2] = [[100] * 3, [110] * 3, [0] * 3, [0] * 3]  # seen twice, 10 levels apart
+    hidden = np.ones((4, 1, 3), bool)
+    hidden[1, 0, 0] = False
+    hidden[:2, 0, 1:] = False
+    plate, _ = clean_plate(frames, hidden)
+    assert steady(frames, hidden, plate, 4).tolist() == [[True, True, False]]
+
+
 # ---- layering: mask-alpha -------------------------------------------------------------------------
 
 def test_mask_alpha_layers_are_the_masks_and_miss_the_shadows(toy_dataset: Path) -> None:
