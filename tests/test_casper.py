@@ -186,6 +186,51 @@ def test_plate_replaces_what_other_frames_see_steadily_and_nothing_else(toy_data
         replace(MICRO_CV2, plate=256)
 
 
+def test_shrink_keeps_every_remove_pixel_and_preserves_only_whole_blocks() -> None:
+    from genbench.models.casper.scale import shrink
+
+    trimask = np.full((2, 32, 48), 128, np.uint8)
+    trimask[:, :16] = TRIMASK_PRESERVE
+    trimask[:, 5, 7] = 0  # one remove pixel inside the preserved band
+    frames = np.full((2, 32, 48, 3), 90, np.uint8)
+    small_frames, small = shrink(frames, trimask, 24)
+    assert small.shape == (2, 16, 24) and small_frames.shape == (2, 16, 24, 3)
+    assert np.array_equal(small_frames, np.full_like(small_frames, 90))  # area averaging keeps a flat colour
+    assert (small[:, 2, 3] == 0).all() and (small == 0).sum() == 2  # the block holding the remove pixel, no more
+    assert (small[:, :8][small[:, :8] != 0] == TRIMASK_PRESERVE).all() and (small[:, 8:] == 128).all()
+
+
+def test_fill_at_the_training_scale_changes_only_the_remove_region_outside_the_plate(toy_dataset: Path) -> None:
+    """With fill_size set, the remove region where the plate is not kept is the upscaled sample of the shrunk
+    clip; every other pixel is the native sample's; a frame no larger than fill_size is left alone."""
+    import cv2
+
+    from genbench.models.casper.prefill import static_plate
+    from genbench.models.casper.scale import shrink
+
+    frames, trimask = _clip(toy_dataset)
+    model = _model_that_changes_every_pixel()
+    native = CasperNet(replace(MICRO_CV2, plate=8)).eval()
+    native.load_state_dict(model.state_dict())
+    at_scale = CasperNet(replace(MICRO_CV2, plate=8, fill_size=16)).eval()
+    at_scale.load_state_dict(model.state_dict())
+    plain = CasperPipeline(native, steps=2, seed=3)(frames, trimask)
+    out = CasperPipeline(at_scale, steps=2, seed=3)(frames, trimask)
+    _, kept = static_plate(frames, trimask, 8)
+    fill = (trimask == 0) & ~kept
+    assert fill.any() and np.array_equal(out[~fill], plain[~fill]) and not np.array_equal(out[fill], plain[fill])
+    small = CasperPipeline(native, steps=2, seed=3)(*shrink(frames, trimask, 16))
+    h, w = trimask.shape[1:]
+    assert small.shape[1:3] == (16 * h // max(h, w), 16 * w // max(h, w))
+    upscaled = np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_CUBIC) for f in small])
+    assert np.array_equal(out[fill], upscaled[fill])
+    large = CasperNet(replace(MICRO_CV2, plate=8, fill_size=max(h, w))).eval()
+    large.load_state_dict(model.state_dict())
+    assert np.array_equal(CasperPipeline(large, steps=2, seed=3)(frames, trimask), plain)
+    with pytest.raises(GenbenchError, match="fill_size must be at least the stride"):
+        replace(MICRO_CV2, fill_size=1)
+
+
 def test_shipped_checkpoint_runs_with_no_flags(toy_dataset: Path, tmp_path: Path) -> None:
     frames, trimask = _clip(toy_dataset)
     method = build_method("casper")

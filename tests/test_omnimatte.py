@@ -265,3 +265,26 @@ def test_readme_layering_figures_match_the_run_and_mask_alpha_is_recomputed() ->
         clips += [_iou((item.visible == k).astype(np.uint8) * 255, item.layers[k][..., 3]) for k in meta.object_ids]
     assert len(clips) == 19  # the layers of the split's 6 Kubric scenes
     assert abs(np.mean(clips) - mask["alpha"]["iou"]) < 1e-9
+
+
+@pytest.mark.parametrize("key", ["mini-v2-layering", "mini-v1-layering"])
+def test_the_layering_runs_with_caspers_settings_now_and_before_are_quoted(key: str) -> None:
+    """The README's layering paragraph quotes omnimatte's alpha IoU with Casper's shipped inference settings (the
+    run in docs/results/KEY) and with the two steps at the frame's own size it took before (KEY/two-steps: the run
+    published then), over the same layers; the shipped settings score the better layering headline there."""
+    import re
+
+    from tests.readme_tables import README
+
+    folder = README.parent / "docs" / "results" / key
+    runs = {name: json.loads((folder / sub / "results.json").read_text())
+            for name, sub in (("one", "."), ("two", "two-steps"))}
+    assert runs["one"]["dataset"]["sha256"] == runs["two"]["dataset"]["sha256"]
+    one, two = (runs[n]["methods"]["omnimatte"] for n in ("one", "two"))
+    assert one["headline"] < two["headline"]
+    text = " ".join(README.read_text().split())
+    iou = [f"{m['alpha']['iou']:.3f}" for m in (one, two)]
+    if key == "mini-v2-layering":
+        assert f"soft alpha IoU {iou[0]} vs" in text and f"own size it took before: {iou[1]}" in text
+    else:
+        assert re.search(rf"On mini-v1 the same run gave {iou[0]} vs \d\.\d+ \({iou[1]} with two steps\)", text)

@@ -195,24 +195,78 @@ def test_kubric_part_tables_recomputed(document: Path, title: str, key: str) -> 
         assert int(row.get("clips", expected[method]["clips"])) == expected[method]["clips"]
 
 
-@pytest.mark.parametrize("key", ["val-v2", "full-v2", "mini-v2", "mini-v1"])
-def test_the_one_step_runs_recomputed_and_quoted(key: str) -> None:
-    """docs/casper.md's "One sampling step, with the plate": each split's run of the shipped weights with
-    `sample_steps` 1 covers the published run's clips, its headline and full-frame PSNR are recomputed from its
-    clips, and the page quotes them beside the shipped Casper's, which they beat by the headline."""
-    folder = RESULTS / key / "casper-one-step"
+def casper_run(key: str, variant: str | None) -> dict:
+    """The Casper summary of a published run (variant None) or of a variant run beside it
+    (docs/results/KEY/VARIANT, one `casper:DIR` method), checked to cover the published run's clips, with
+    its headline and full-frame and object PSNR recomputed from its clips."""
+    published_clips = pd.read_csv(RESULTS / key / "per_clip.csv")
+    if variant is None:
+        return json.loads((RESULTS / key / "results.json").read_text())["methods"]["casper"]
+    folder = RESULTS / key / variant
     results = json.loads((folder / "results.json").read_text())
     clips = pd.read_csv(folder / "per_clip.csv")
-    published = json.loads((RESULTS / key / "results.json").read_text())
-    published_clips = pd.read_csv(RESULTS / key / "per_clip.csv")
     (method, summary), = results["methods"].items()
-    shipped = published["methods"]["casper"]
-    assert method.startswith("casper:") and results["dataset"]["name"] == published["dataset"]["name"]
+    assert method.startswith("casper:") and results["dataset"]["name"] == f"genbench-benchmark-{key}"
     assert sorted(clips["item"]) == sorted(published_clips.loc[published_clips["method"] == "casper", "item"])
     assert headline(clips) == pytest.approx(summary["headline"], abs=2e-6)
-    assert clips["full_psnr"].mean() == pytest.approx(summary["regions"]["full"]["psnr"], abs=2e-6)
-    assert summary["headline"] < shipped["headline"]
+    for region in ("full", "object"):
+        assert clips[f"{region}_psnr"].mean() == pytest.approx(summary["regions"][region]["psnr"], abs=2e-6)
+    return summary
+
+
+def casper_paragraph(opening: str) -> str:
     text = CASPER_DOC.read_text()
-    paragraph = text[text.index("**One sampling step, with the plate.**"):].split("\n\n")[0]
+    return " ".join(text[text.index(opening):].split("\n\n")[0].split())
+
+
+@pytest.mark.parametrize("key", ["val-v2", "full-v2", "mini-v2", "mini-v1"])
+def test_the_one_and_two_step_runs_recomputed_and_quoted(key: str) -> None:
+    """docs/casper.md's "One sampling step": the shipped weights at one and at two DDIM steps, both sampled at
+    the frame's own size (`casper-one-step`, `casper-two-steps`); one step has the lower headline and the page
+    quotes both runs' headline and full-frame PSNR."""
+    one, two = casper_run(key, "casper-one-step"), casper_run(key, "casper-two-steps")
+    assert one["headline"] < two["headline"]
+    paragraph = casper_paragraph("**One sampling step, with the plate.**")
     for metric in (lambda s: f"{s['headline']:.4f}", lambda s: f"{s['regions']['full']['psnr']:.2f}"):
-        assert f"{metric(summary)} vs {metric(shipped)}" in " ".join(paragraph.split()), (key, metric(summary))
+        assert f"{metric(one)} vs {metric(two)}" in paragraph, (key, metric(one))
+
+
+@pytest.mark.parametrize("key", ["val-v2", "full-v2", "mini-v2", "mini-v1"])
+def test_the_fill_at_the_training_scale_recomputed_and_quoted(key: str) -> None:
+    """docs/casper.md's "The fill at the training scale": the published (shipped) Casper against the same
+    model sampled only at the frame's own size (`casper-one-step`): different only inside the remove region,
+    not at all on the 64 px mini-v1, better by the headline where the frames are larger; quoted."""
+    shipped, native = casper_run(key, None), casper_run(key, "casper-one-step")
+    for region in ("effect", "preserve"):
+        for metric in ("psnr", "lpips"):
+            assert shipped["regions"][region][metric] == pytest.approx(native["regions"][region][metric], abs=1e-6)
+    if key == "mini-v1":  # 64x64 frames: nothing to shrink
+        assert shipped["headline"] == pytest.approx(native["headline"], abs=1e-9)
+        return
+    assert shipped["headline"] < native["headline"]
+    paragraph = casper_paragraph("**The fill at the training scale (shipped).**")
+    for metric in (lambda s: f"{s['headline']:.4f}", lambda s: f"{s['regions']['object']['psnr']:.2f}"):
+        assert f"{metric(shipped)} vs {metric(native)}" in paragraph, (key, metric(shipped))
+
+
+@pytest.mark.parametrize(("setting", "variant"), [("sample_steps", "casper-two-steps"),
+                                                  ("fill_size", "casper-one-step")])
+def test_the_shipped_inference_settings_are_the_ones_val_v2_chose(setting: str, variant: str) -> None:
+    """The shipped checkpoint's setting, the `tiny` preset's and the selection record in its config.json agree,
+    and the record quotes the val-v2 headline of the shipped run and of the run without the choice."""
+    from genbench.models.casper.config import CONFIGS
+
+    checkpoint = json.loads((RESULTS.parents[1] / "models" / "casper" / "weights" / "config.json").read_text())
+    selection = checkpoint["training"][{"sample_steps": "steps_selection", "fill_size": "fill_selection"}[setting]]
+    value = checkpoint["config"][setting]
+    assert value == selection["chosen"][setting] == getattr(CONFIGS["tiny"], setting)
+    assert "val-v2" in selection["split"]
+    shipped = json.loads((RESULTS / "val-v2" / "results.json").read_text())["methods"]["casper"]["headline"]
+    other = casper_run("val-v2", variant)
+    if setting == "sample_steps":  # the one-step run at native size against two steps
+        one = casper_run("val-v2", "casper-one-step")
+        assert f"headline {one['headline']:.4f} with {value} step vs {other['headline']:.4f} with 2" in \
+            selection["criterion"]
+    else:
+        assert f"null (the frame's own size, 96 px) {other['headline']:.4f}" in selection["criterion"]
+        assert f"{value} {shipped:.4f}" in selection["criterion"]

@@ -19,10 +19,12 @@ import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 from torch.nn import functional as F
 
+from genbench.baselines.common import remove_region
 from genbench.contract import TRIMASK_PRESERVE, TRIMASK_REMOVE
 from genbench.models.casper.config import CasperConfig
 from genbench.models.casper.model import CasperNet
-from genbench.models.casper.prefill import keep_static_plate, prefill
+from genbench.models.casper.prefill import keep_static_plate, prefill, static_plate
+from genbench.models.casper.scale import fill_from, shrink
 
 
 def training_scheduler(config: CasperConfig) -> DDPMScheduler:
@@ -80,7 +82,9 @@ class CasperPipeline:
     frames (default: the training length and half of it); snap: outside the remove region, pixels
     the model changed by at most this many levels (any channel) keep the input's value (default:
     the config's); batch: windows per forward pass. With the config's ``plate`` set, remove-region pixels
-    other frames see steadily take the temporal clean plate (`prefill.keep_static_plate`).
+    other frames see steadily take the temporal clean plate (`prefill.keep_static_plate`); with its
+    ``fill_size`` set and a larger frame, the rest of the remove region is filled from a second sample of the
+    clip shrunk to that size (`scale`).
     """
 
     model: CasperNet
@@ -96,9 +100,20 @@ class CasperPipeline:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    @torch.no_grad()
     def __call__(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
         """frames (T, H, W, 3) uint8, trimask (T, H, W) uint8 -> (T, H, W, 3) uint8."""
+        result = self.sample_clip(frames, trimask)
+        cfg = self.model.config
+        if cfg.fill_size is None or max(trimask.shape[1:]) <= cfg.fill_size:
+            return result
+        fill = remove_region(trimask)
+        if cfg.plate is not None:
+            fill &= ~static_plate(frames, trimask, cfg.plate)[1]
+        return fill_from(result, self.sample_clip(*shrink(frames, trimask, cfg.fill_size)), fill)
+
+    @torch.no_grad()
+    def sample_clip(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
+        """The clip sampled at its own size: frames (T, H, W, 3) uint8, trimask (T, H, W) uint8 -> the same shape."""
         cfg = self.model.config
         t, h, w = trimask.shape
         window = min(self.window or cfg.frames, t)

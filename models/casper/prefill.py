@@ -40,10 +40,16 @@ def prefill(frames: np.ndarray, trimask: np.ndarray, kind: str) -> np.ndarray:
     return np.stack([inpaint_image(f, h, radius=3, algorithm="ns") for f, h in zip(frames, holes, strict=True)])
 
 
-def keep_static_plate(result: np.ndarray, frames: np.ndarray, trimask: np.ndarray, spread: int) -> np.ndarray:
-    """`result` with its remove-region pixels replaced by the temporal clean plate wherever the frames that see
-    that pixel see it steadily (`steady` with `spread` levels). All (T, H, W[, 3]) uint8."""
+def static_plate(frames: np.ndarray, trimask: np.ndarray, spread: int) -> tuple[np.ndarray, np.ndarray]:
+    """The temporal clean plate (H, W, 3) uint8 and the (T, H, W) remove-region pixels it is kept at: those
+    the frames that see them see steadily (`steady` with `spread` levels)."""
     hole = remove_region(trimask)
     plate, _ = clean_plate(frames, hole)
-    use = hole & steady(frames, hole, plate, spread)[None]  # steady pixels are seen ones
+    return plate, hole & steady(frames, hole, plate, spread)[None]  # steady pixels are seen ones
+
+
+def keep_static_plate(result: np.ndarray, frames: np.ndarray, trimask: np.ndarray, spread: int) -> np.ndarray:
+    """`result` with its remove-region pixels replaced by the temporal clean plate wherever the frames that see
+    that pixel see it steadily (`static_plate`). All (T, H, W[, 3]) uint8."""
+    plate, use = static_plate(frames, trimask, spread)
     return np.where(use[..., None], plate[None], result)
