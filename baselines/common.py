@@ -35,6 +35,13 @@ def remove_region(trimask: np.ndarray) -> np.ndarray:
     return trimask == contract.TRIMASK_REMOVE
 
 
+def resize_video(frames: np.ndarray, height: int, width: int, interpolation: int) -> np.ndarray:
+    """Every frame resized to (height, width) with an OpenCV interpolation flag; unchanged when already that size."""
+    if frames.shape[1:3] == (height, width):
+        return frames
+    return np.stack([cv2.resize(f, (width, height), interpolation=interpolation) for f in frames])
+
+
 def inpaint_flag(algorithm: str) -> int:
     """The OpenCV flag for "ns" (Navier-Stokes, Bertalmio 2001) or "telea" (fast marching, Telea 2004).
 

@@ -199,9 +199,9 @@ def casper_run(key: str, variant: str | None) -> dict:
     """The Casper summary of a published run (variant None) or of a variant run beside it
     (docs/results/KEY/VARIANT, one `casper:DIR` method), checked to cover the published run's clips, with
     its headline and full-frame and object PSNR recomputed from its clips."""
-    published_clips = pd.read_csv(RESULTS / key / "per_clip.csv")
     if variant is None:
         return json.loads((RESULTS / key / "results.json").read_text())["methods"]["casper"]
+    published_clips = pd.read_csv(RESULTS / key / "per_clip.csv")
     folder = RESULTS / key / variant
     results = json.loads((folder / "results.json").read_text())
     clips = pd.read_csv(folder / "per_clip.csv")

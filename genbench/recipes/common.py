@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from genbench import contract
-from genbench.baselines.common import check_removal_inputs
+from genbench.baselines.common import check_removal_inputs, resize_video
 from genbench.baselines.external import ExternalMethodError, run_program
 from genbench.errors import GenbenchError
 from genbench.frames import read_image, write_image
@@ -239,13 +239,6 @@ def git_commit(checkout: Path) -> str | None:
 def hole_mask(trimask: np.ndarray) -> np.ndarray:
     """(T, H, W) uint8: 255 where the trimask says remove (0), else 0: the white-is-hole binary mask."""
     return np.where(trimask == contract.TRIMASK_REMOVE, 255, 0).astype(np.uint8)
-
-
-def resize_video(frames: np.ndarray, height: int, width: int, interpolation: int) -> np.ndarray:
-    """Every frame resized to (height, width) with an OpenCV interpolation flag; unchanged when already that size."""
-    if frames.shape[1:3] == (height, width):
-        return frames
-    return np.stack([cv2.resize(f, (width, height), interpolation=interpolation) for f in frames])
 
 
 def back_to_input(frames: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

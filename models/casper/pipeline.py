@@ -23,7 +23,7 @@ from genbench.baselines.common import remove_region
 from genbench.contract import TRIMASK_PRESERVE, TRIMASK_REMOVE
 from genbench.models.casper.config import CasperConfig
 from genbench.models.casper.model import CasperNet
-from genbench.models.casper.prefill import keep_static_plate, prefill, static_plate
+from genbench.models.casper.prefill import prefill, static_plate
 from genbench.models.casper.scale import fill_from, shrink
 
 
@@ -82,7 +82,7 @@ class CasperPipeline:
     frames (default: the training length and half of it); snap: outside the remove region, pixels
     the model changed by at most this many levels (any channel) keep the input's value (default:
     the config's); batch: windows per forward pass. With the config's ``plate`` set, remove-region pixels
-    other frames see steadily take the temporal clean plate (`prefill.keep_static_plate`); with its
+    other frames see steadily take the temporal clean plate (`prefill.static_plate`); with its
     ``fill_size`` set and a larger frame, the rest of the remove region is filled from a second sample of the
     clip shrunk to that size (`scale`).
     """
@@ -102,18 +102,17 @@ class CasperPipeline:
 
     def __call__(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
         """frames (T, H, W, 3) uint8, trimask (T, H, W) uint8 -> (T, H, W, 3) uint8."""
-        result = self.sample_clip(frames, trimask)
-        cfg = self.model.config
-        if cfg.fill_size is None or max(trimask.shape[1:]) <= cfg.fill_size:
+        result, kept = self.sample_clip(frames, trimask)
+        size = self.model.config.fill_size
+        if size is None or max(trimask.shape[1:]) <= size:
             return result
-        fill = remove_region(trimask)
-        if cfg.plate is not None:
-            fill &= ~static_plate(frames, trimask, cfg.plate)[1]
-        return fill_from(result, self.sample_clip(*shrink(frames, trimask, cfg.fill_size)), fill)
+        small, _ = self.sample_clip(*shrink(frames, trimask, size))
+        return fill_from(result, small, remove_region(trimask) & ~kept)
 
     @torch.no_grad()
-    def sample_clip(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
-        """The clip sampled at its own size: frames (T, H, W, 3) uint8, trimask (T, H, W) uint8 -> the same shape."""
+    def sample_clip(self, frames: np.ndarray, trimask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The clip sampled at its own size, frames (T, H, W, 3) uint8 and trimask (T, H, W) uint8 -> the result
+        (T, H, W, 3) uint8 and the (T, H, W) remove-region pixels that kept the clean plate (none without a plate)."""
         cfg = self.model.config
         t, h, w = trimask.shape
         window = min(self.window or cfg.frames, t)
@@ -142,12 +141,14 @@ class CasperPipeline:
             near = np.abs(result.astype(np.int16) - frames).max(axis=-1) <= snap
             near &= trimask != TRIMASK_REMOVE
             result[near] = frames[near]
+        kept = np.zeros(trimask.shape, bool)
         if cfg.plate is not None:
-            result = keep_static_plate(result, frames, trimask, cfg.plate)
+            plate, kept = static_plate(frames, trimask, cfg.plate)
+            result = np.where(kept[..., None], plate[None], result)
         if self.copy_preserve:
             keep = trimask == TRIMASK_PRESERVE
             result[keep] = frames[keep]
-        return result
+        return result, kept
 
     def _sample(self, video: torch.Tensor, tri: torch.Tensor, filled: torch.Tensor,
                 noise: torch.Tensor) -> torch.Tensor:

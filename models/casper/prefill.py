@@ -9,7 +9,7 @@ the frames that see it, OpenCV inpainting where none does): the true background 
 camera saw it, the wrong picture when the camera moves. ``"none"`` conditions on the input only and
 predicts ``input + residual``.
 
-`keep_static_plate` works the other way round, after sampling: where other frames see the background of a
+`static_plate` works the other way round, after sampling: where other frames see the background of a
 remove-region pixel and its value there is steady (a static camera), the temporal clean plate is the true
 background, exact up to noise, and it replaces the network's fill; the network fills only what no frame shows
 and what moves. The config's ``plate`` (levels of spread allowed; None: off) turns it on.
@@ -46,10 +46,3 @@ def static_plate(frames: np.ndarray, trimask: np.ndarray, spread: int) -> tuple[
     hole = remove_region(trimask)
     plate, _ = clean_plate(frames, hole)
     return plate, hole & steady(frames, hole, plate, spread)[None]  # steady pixels are seen ones
-
-
-def keep_static_plate(result: np.ndarray, frames: np.ndarray, trimask: np.ndarray, spread: int) -> np.ndarray:
-    """`result` with its remove-region pixels replaced by the temporal clean plate wherever the frames that see
-    that pixel see it steadily (`static_plate`). All (T, H, W[, 3]) uint8."""
-    plate, use = static_plate(frames, trimask, spread)
-    return np.where(use[..., None], plate[None], result)

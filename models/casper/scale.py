@@ -12,13 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from genbench.baselines.common import remove_region
+from genbench.baselines.common import remove_region, resize_video
 from genbench.contract import TRIMASK_PRESERVE, TRIMASK_REMOVE, TRIMASK_UNCERTAIN
-
-
-def resize_clip(clip: np.ndarray, width: int, height: int, interpolation: int) -> np.ndarray:
-    """Every frame of a (T, H, W[, C]) array resized to (height, width)."""
-    return np.stack([cv2.resize(frame, (width, height), interpolation=interpolation) for frame in clip])
 
 
 def shrink(frames: np.ndarray, trimask: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -27,13 +22,13 @@ def shrink(frames: np.ndarray, trimask: np.ndarray, size: int) -> tuple[np.ndarr
     _, h, w = trimask.shape
     scale = size / max(h, w)
     width, height = round(w * scale), round(h * scale)
-    hole = resize_clip(remove_region(trimask).astype(np.float32), width, height, cv2.INTER_AREA) > 0
-    keep = resize_clip((trimask == TRIMASK_PRESERVE).astype(np.float32), width, height, cv2.INTER_AREA) >= 1
+    hole = resize_video(remove_region(trimask).astype(np.float32), height, width, cv2.INTER_AREA) > 0
+    keep = resize_video((trimask == TRIMASK_PRESERVE).astype(np.float32), height, width, cv2.INTER_AREA) >= 1
     small = np.where(hole, TRIMASK_REMOVE, np.where(keep, TRIMASK_PRESERVE, TRIMASK_UNCERTAIN)).astype(np.uint8)
-    return resize_clip(frames, width, height, cv2.INTER_AREA), small
+    return resize_video(frames, height, width, cv2.INTER_AREA), small
 
 
 def fill_from(result: np.ndarray, small: np.ndarray, where: np.ndarray) -> np.ndarray:
     """`result` (T, H, W, 3) with the pixels of `where` (T, H, W) taken from `small` upscaled (bicubic)."""
     _, h, w, _ = result.shape
-    return np.where(where[..., None], resize_clip(small, w, h, cv2.INTER_CUBIC), result)
+    return np.where(where[..., None], resize_video(small, h, w, cv2.INTER_CUBIC), result)
