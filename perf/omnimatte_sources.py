@@ -6,9 +6,10 @@ and how much of the truth the input video itself shows over Casper's bg.
 On every layering scene of a split (default: the shipped mini split), the bg and solo videos are made by
 `--method` (the way `genbench eval --task layering --method omnimatte` makes them) and read from the
 ground truth; the starting alpha of `genbench.models.omnimatte.evidence.gather` (what the fit starts from,
-no fitting here), given the visible masks as the layering method is, is scored with the benchmark's soft
-alpha IoU against the true layers, for four pairings: method bg + method solos (what omnimatte gets), true
-bg + method solos, method bg + true solos, and true bg + true solos (the start's ceiling). Beside them:
+no fitting here, with the shipped settings), given the visible masks as the layering method is, is scored
+with the benchmark's soft alpha IoU against the true layers, for four pairings: method bg + method solos
+(what omnimatte gets), true bg + method solos, method bg + true solos, and true bg + true solos (the start's
+ceiling), and for the first and the last also without the attached-only rule and the division. Beside them:
 the visible mask as alpha (the registered `mask-alpha`), the amodal mask as alpha (ground truth a method is
 not given), and the input's own alpha over the method's bg (`evidence.input_alpha`: all layers together,
 off the objects) handed to the layers three ways: each pixel to the nearest visible object; to the layer whose
@@ -22,21 +23,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-import cv2
 import numpy as np
-
-
-def nearest_object(visible: dict[int, np.ndarray], ids: list[int]) -> np.ndarray:
-    """(T, H, W) index into `ids` of the nearest visible object per pixel (Euclidean; absent objects are far)."""
-    shape = visible[ids[0]].shape
-    distance = np.full((len(ids), *shape), np.inf, np.float32)
-    for i, k in enumerate(ids):
-        for t in range(shape[0]):
-            if visible[k][t].any():
-                distance[i, t] = cv2.distanceTransform((~visible[k][t]).astype(np.uint8), cv2.DIST_L2, 5)
-    return distance.argmin(axis=0)
 
 
 def main() -> int:
@@ -50,13 +40,14 @@ def main() -> int:
     from genbench.frames import read_video
     from genbench.models.omnimatte import sources
     from genbench.models.omnimatte.config import OmnimatteConfig
-    from genbench.models.omnimatte.evidence import gather, input_alpha, quiet_pixels
+    from genbench.models.omnimatte.evidence import gather, input_alpha, nearest_object, quiet_pixels
 
     data = Path(args.data) if args.data else SHIPPED
     scenes = [p for p in sorted((data / "scenes").iterdir()) if (p / "layers").is_dir()]
     if not scenes:
         sys.exit(f"{data}: no scene with ground-truth layers")
     config = OmnimatteConfig()
+    plain = replace(config, attached_only=False, share=None)
     scores: dict[str, list[float]] = {}
     layer_count = 0
 
@@ -78,15 +69,21 @@ def main() -> int:
         visible = {k: truth.visible == k for k in ids}
         starts = {}
         for name, (bg, solos) in pairings.items():
-            starts[name] = gather(bg, {k: solos[k] for k in ids}, visible, truth.frames, noise=config.noise_floor,
-                                  min_floor=config.min_floor, margin=config.quiet_margin)
+            starts[name] = gather(bg, {k: solos[k] for k in ids}, visible, truth.frames, **config.evidence_settings())
             for k in ids:
                 add(name, starts[name][k].alpha, layers[k])
+        plain_starts = {}
+        for name in (own, "true bg + true solos"):
+            bg, solos = pairings[name]
+            plain_starts[name] = gather(bg, {k: solos[k] for k in ids}, visible, truth.frames,
+                                        **plain.evidence_settings())
+            for k in ids:
+                add(f"{name}, without attached-only and division", plain_starts[name][k].alpha, layers[k])
         off = quiet_pixels(visible, made.bg.shape[:3], 0)
         shown = input_alpha(truth.frames, made.bg, quiet_pixels(visible, made.bg.shape[:3], config.quiet_margin),
                             noise=config.noise_floor, min_floor=config.min_floor) * off
         nearest = nearest_object(visible, ids)
-        solo_alpha = np.stack([starts[own][k].alpha * off for k in ids])
+        solo_alpha = np.stack([plain_starts[own][k].alpha * off for k in ids])
         solo_alpha += 1e-6 * (nearest[None] == np.arange(len(ids))[:, None, None, None])  # ties: the nearest object
         owners = {"to the nearest object": nearest, "to the solo showing most": solo_alpha.argmax(axis=0)}
         for i, k in enumerate(ids):
@@ -99,7 +96,7 @@ def main() -> int:
         print(f"{scene.name}: {len(ids)} layer(s)", flush=True)
     print(f"\nstarting alpha IoU on {data.name} ({layer_count} layers):")
     for name, values in scores.items():
-        print(f"  {name:50s} {np.mean(values):.3f}")
+        print(f"  {name:62s} {np.mean(values):.3f}")
     return 0
 
 

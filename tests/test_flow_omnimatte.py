@@ -127,4 +127,6 @@ def test_the_published_alpha_iou_is_what_the_method_gives_on_the_split_run_direc
         clips += [float(np.nanmean(alpha_scores(layers[k][..., 3], item.layers[k][..., 3])["iou"]))
                   for k in meta.object_ids]
     assert len(clips) == 19  # the layers of the split's 6 Kubric scenes
-    assert abs(np.mean(clips) - published) < 1e-9
+    # OpenCV's DIS flow is not bit-identical across CPUs (its SIMD paths): two 2-core machines gave 0.60535 and
+    # 0.60543 on this split, each the same on every run; the published run is one machine's
+    assert abs(np.mean(clips) - published) < 1e-3

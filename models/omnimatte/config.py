@@ -51,6 +51,9 @@ class OmnimatteConfig:
     min_floor: float = 2.0 / 255.0  # the least noise floor, in colour units
     quiet_margin: int = 4  # pixels kept clear around the objects when measuring colour shift and noise
     use_frames: bool = True  # where the input video agrees with bg, no effect starts there
+    attached_only: bool = True  # off the objects, only the input's alpha in patches touching an object counts
+    share: float | None = 0.5  # the input's alpha goes to the layer whose solo shows most; another keeps its own
+    # where it is at least this share of the most (None: no division). Both `evidence`, chosen on val-v2
     seed: int = 0
     threads: int | None = 1  # torch CPU threads (None: torch's default); 1 ran 5x faster than 2 on the loaded
     # 2-core machine, where a second thread mostly waits for a core
@@ -65,6 +68,7 @@ class OmnimatteConfig:
             (0.0 <= self.mask_fraction <= 1.0, f"mask_fraction must be in [0, 1], got {self.mask_fraction}"),
             (self.frames_per_step >= 1, f"frames_per_step must be >= 1, got {self.frames_per_step}"),
             (self.channels >= 4 and self.depth >= 1, "the U-Net needs channels >= 4 and depth >= 1"),
+            (self.share is None or 0.0 <= self.share <= 1.0, f"share must be in [0, 1] or None, got {self.share}"),
         ]
         require_all(checks)
 
@@ -75,6 +79,11 @@ class OmnimatteConfig:
     @property
     def mask_steps(self) -> int:
         return round(self.steps * self.mask_fraction)
+
+    def evidence_settings(self) -> dict[str, Any]:
+        """The keyword arguments of `evidence.gather` (the starting estimate) from these settings."""
+        return {"noise": self.noise_floor, "min_floor": self.min_floor, "margin": self.quiet_margin,
+                "attached_only": self.attached_only, "share": self.share}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

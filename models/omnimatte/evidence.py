@@ -14,12 +14,23 @@ into a faint veil over the whole frame. Here, per layer k:
    that floor, 1 on the object mask. Where the input video `frames` is given, off the objects'
    pixels the alpha is at most what `frames` itself shows over bg (again with a floor): where the
    input agrees with the background, no object and no effect is there, whatever the solo video says.
+4. **attached** (`attached_only`): off the objects, the input's alpha is kept only in patches that touch an
+   object (8-connected, through any alpha above 0): a removal model's errors far from every object (a
+   regenerated sky, a texture it paints anew) are not any object's effect. A real effect detached from its
+   object (the mirror image of an object in the air) is lost with them.
+5. **division** (`share`): off the objects, the input's alpha goes to the layer whose solo video shows the
+   most alpha there (nobody's where none shows any: the solo videos say what is whose); another layer keeps
+   its own starting alpha there only where it is at least `share` times the most. A removal model's solo
+   videos show a faint trace of the other objects' effects (it removed them less well than in the clean
+   plate), and less of each object's own effects than the input does; on exact inputs, where two effects
+   overlap, both keep their alpha (the owner's is then their sum, the input's alpha, not its own).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from genbench.pixels import minimal_alpha
@@ -113,26 +124,74 @@ def input_alpha(frames: np.ndarray, bg: np.ndarray, quiet: np.ndarray, *, noise:
     return minimal_alpha(f, cal.apply(b), np.maximum(noise * cal.sigma, min_floor))
 
 
+def attached(alpha: np.ndarray, objects: np.ndarray) -> np.ndarray:
+    """`alpha` (T, H, W) with every 8-connected patch of nonzero alpha that touches no pixel of `objects`
+    (T, H, W) bool set to 0, frame by frame."""
+    out = alpha.copy()
+    for t in range(alpha.shape[0]):
+        _, labels = cv2.connectedComponents(((alpha[t] > 0) | objects[t]).astype(np.uint8), connectivity=8)
+        touching = np.unique(labels[objects[t]])
+        out[t][~np.isin(labels, touching[touching > 0])] = 0
+    return out
+
+
+def nearest_object(masks: dict[int, np.ndarray], ids: list[int]) -> np.ndarray:
+    """(T, H, W) index into `ids` of the nearest object per pixel (Euclidean; an object absent from a frame is
+    farther than any present one)."""
+    shape = masks[ids[0]].shape
+    distance = np.full((len(ids), *shape), np.inf, np.float32)
+    for i, k in enumerate(ids):
+        for t in range(shape[0]):
+            if masks[k][t].any():
+                distance[i, t] = cv2.distanceTransform((~masks[k][t].astype(bool)).astype(np.uint8), cv2.DIST_L2, 5)
+    return distance.argmin(axis=0)
+
+
+def divide(alphas: dict[int, np.ndarray], shown: np.ndarray, masks: dict[int, np.ndarray], off: np.ndarray,
+           share: float) -> dict[int, np.ndarray]:
+    """Off the objects (`off`), the input's alpha `shown` to the layer whose alpha in `alphas` is the largest
+    (ties: the nearest object; where every alpha is 0 nobody gets it); the others keep theirs where it is at
+    least `share` times the largest. All (T, H, W) float; on the objects every alpha is kept."""
+    ids = sorted(alphas)
+    stack = np.stack([alphas[k] for k in ids])
+    nearest = nearest_object(masks, ids)
+    owner = (stack + 1e-6 * (nearest[None] == np.arange(len(ids))[:, None, None, None])).argmax(axis=0)
+    top = stack.max(axis=0)
+    out = {}
+    for i, k in enumerate(ids):
+        mine = (owner == i) & (stack[i] > 0)
+        there = np.where(mine, np.maximum(stack[i], shown), np.where(stack[i] >= share * top, stack[i], 0.0))
+        out[k] = np.where(off, there, stack[i])
+    return out
+
+
 def gather(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.ndarray],
-           frames: np.ndarray | None, *, noise: float, min_floor: float, margin: int) -> dict[int, LayerEvidence]:
+           frames: np.ndarray | None, *, noise: float, min_floor: float, margin: int, attached_only: bool = False,
+           share: float | None = None) -> dict[int, LayerEvidence]:
     """Evidence of every layer. bg, solos, frames: (T, H, W, 3) uint8; masks: id -> (T, H, W) bool.
 
     noise: the floor in sigmas; min_floor: the least floor (colour units); margin: pixels kept clear
-    around the objects when measuring colour and noise.
+    around the objects when measuring colour and noise; attached_only and share (None: no division): steps 4
+    and 5 of the module docstring, which need `frames`.
     """
     b = bg.astype(np.float64) / 255.0
     quiet = quiet_pixels(masks, bg.shape[:3], margin)
-    full_alpha = None if frames is None else input_alpha(frames, bg, quiet, noise=noise, min_floor=min_floor)
     objects = ~quiet_pixels(masks, bg.shape[:3], 0)
-    out = {}
+    full_alpha = None if frames is None else input_alpha(frames, bg, quiet, noise=noise, min_floor=min_floor)
+    if full_alpha is not None and attached_only:
+        full_alpha = attached(full_alpha, objects)
+    plates, alphas = {}, {}
     for k, solo in solos.items():
         s = solo.astype(np.float64) / 255.0
         cal = calibrate(s, b, quiet)
-        floor = np.maximum(noise * cal.sigma, min_floor)
-        plate = cal.apply(b)
-        alpha = minimal_alpha(s, plate, floor)
-        if full_alpha is not None:
-            alpha = np.where(objects, alpha, np.minimum(alpha, full_alpha))
-        alpha = np.maximum(alpha, masks[k].astype(np.float64))
-        out[k] = LayerEvidence(plate.astype(np.float32), floor, alpha.astype(np.float32), cal)
+        plates[k] = cal
+        alpha = minimal_alpha(s, cal.apply(b), np.maximum(noise * cal.sigma, min_floor))
+        alphas[k] = alpha if full_alpha is None else np.where(objects, alpha, np.minimum(alpha, full_alpha))
+    if full_alpha is not None and share is not None and alphas:
+        alphas = divide(alphas, full_alpha, masks, ~objects, share)
+    out = {}
+    for k, cal in plates.items():
+        alpha = np.maximum(alphas[k], masks[k].astype(np.float64))
+        out[k] = LayerEvidence(cal.apply(b).astype(np.float32), np.maximum(noise * cal.sigma, min_floor),
+                               alpha.astype(np.float32), cal)
     return out

@@ -143,8 +143,7 @@ def fit_layers(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np
     if not ids:
         return FitResult({}, {"steps": 0, "seconds": 0.0, "config": config.to_dict()})
     t0 = time.perf_counter()
-    evidence = gather(bg, solos, masks, frames if config.use_frames else None, noise=config.noise_floor,
-                      min_floor=config.min_floor, margin=config.quiet_margin)
+    evidence = gather(bg, solos, masks, frames if config.use_frames else None, **config.evidence_settings())
     with torch_threads(config.threads):
         torch.manual_seed(config.seed)
         rng = torch.Generator().manual_seed(config.seed)
