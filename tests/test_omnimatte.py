@@ -253,6 +253,24 @@ def test_decompose_gt_writes_the_prediction_layout(toy_dataset: Path, tmp_path: 
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temporary folder left
 
 
+def test_decompose_gt_leaves_the_input_out_when_an_object_has_no_layer(toy_dataset: Path, tmp_path: Path,
+                                                                       capsys) -> None:
+    """A scene whose object 3 has no solo video (rendered with fewer targets): its input video is not the bg plus
+    the layers, so the start does not use it (it would hand object 3's pixels to a layer)."""
+    import shutil
+
+    scene = toy_dataset / "scenes" / SCENE
+    meta = json.loads((scene / contract.META_FILE).read_text())
+    meta["videos"].remove(contract.solo_video(3))
+    (scene / contract.META_FILE).write_text(json.dumps(meta))
+    shutil.rmtree(scene / contract.RGB_DIR / contract.solo_video(3))
+    out = tmp_path / "o"
+    assert decompose(_args("decompose", str(scene), "--method", "gt", "--out", str(out), "--steps", "2")) == 0
+    assert "objects [3] have no solo video" in capsys.readouterr().out
+    result = json.loads((out / "decompose.json").read_text())
+    assert result["optimiser"]["config"]["use_frames"] is False and sorted(result["order"]) == [1, 2]
+
+
 def test_eval_scores_decompose_output_and_the_registered_method(toy_dataset: Path, tmp_path: Path) -> None:
     from genbench.benchmark.harness import EvalSettings, evaluate
 

@@ -73,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
     _out_folder(out)
     config = replace(OmnimatteConfig(), seed=args.seed, **({"steps": args.steps} if args.steps else {}))
     inputs = _inputs(args)
+    if inputs.unlayered:
+        print(f"objects {inputs.unlayered} have no solo video: the layers start from the solo videos alone, "
+              "not from the input video (it is not the bg plus these layers)")
+        config = replace(config, use_frames=False)
     fit = fit_layers(inputs.bg, inputs.solos, inputs.masks, config, frames=inputs.frames, label="decompose")
     order = depth_order(fit.layers, inputs.visible)
     recomposed = compose(inputs.bg, fit.layers, order)

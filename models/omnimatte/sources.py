@@ -36,6 +36,12 @@ class LayerInputs:
     visible: np.ndarray
     source: str
 
+    @property
+    def unlayered(self) -> list[int]:
+        """Objects seen in `frames` without a solo video (a scene rendered with fewer targets than objects, read
+        with ``gt``): the input video is then not bg plus the layers, which the start's use of it assumes."""
+        return sorted(set(np.unique(self.visible).tolist()) - {0} - set(self.solos))
+
 
 def id_map(masks: dict[int, np.ndarray], shape: tuple[int, int, int]) -> np.ndarray:
     """(T, H, W) uint8 instance ids from per-object bool masks (a later id wins an overlap)."""
