@@ -9,7 +9,8 @@ ground truth; the starting alpha of `genbench.models.omnimatte.evidence.gather` 
 no fitting here, with the shipped settings), given the visible masks as the layering method is, is scored
 with the benchmark's soft alpha IoU against the true layers, for four pairings: method bg + method solos
 (what omnimatte gets), true bg + method solos, method bg + true solos, and true bg + true solos (the start's
-ceiling), and for the first and the last also without the attached-only rule and the division. Beside them:
+ceiling), for the first and the last also without the attached-only rule and the division, and for the first
+given the amodal masks (ground truth no method is given) instead of the visible ones. Beside them:
 the visible mask as alpha (the registered `mask-alpha`), the amodal mask as alpha (ground truth a method is
 not given), and the input's own alpha over the method's bg (`evidence.input_alpha`: all layers together,
 off the objects) handed to the layers three ways: each pixel to the nearest visible object; to the layer whose
@@ -79,6 +80,10 @@ def main() -> int:
                                         **plain.evidence_settings())
             for k in ids:
                 add(f"{name}, without attached-only and division", plain_starts[name][k].alpha, layers[k])
+        amodal = gather(made.bg, {k: made.solos[k] for k in ids}, {k: truth.masks[k] for k in ids}, truth.frames,
+                        **config.evidence_settings())
+        for k in ids:
+            add(f"{own}, given the amodal masks (ground truth)", amodal[k].alpha, layers[k])
         off = quiet_pixels(visible, made.bg.shape[:3], 0)
         shown = input_alpha(truth.frames, made.bg, quiet_pixels(visible, made.bg.shape[:3], config.quiet_margin),
                             noise=config.noise_floor, min_floor=config.min_floor) * off
@@ -96,7 +101,7 @@ def main() -> int:
         print(f"{scene.name}: {len(ids)} layer(s)", flush=True)
     print(f"\nstarting alpha IoU on {data.name} ({layer_count} layers):")
     for name, values in scores.items():
-        print(f"  {name:62s} {np.mean(values):.3f}")
+        print(f"  {name:64s} {np.mean(values):.3f}")
     return 0
 
 

@@ -386,14 +386,15 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
     rows = readme_rows("`python perf/omnimatte_sources.py`", README.parent / "docs" / "omnimatte.md")
     shipped = OmnimatteConfig()
     plain = replace(shipped, attached_only=False, share=None)
-    ious: dict[str, list[float]] = {"shipped": [], "plain": []}
+    ious: dict[str, list[float]] = {"shipped": [], "plain": [], "amodal": []}
     for scene in sorted((default_data() / "scenes").iterdir()):
         if not (scene / "layers").is_dir():
             continue
         made = sources.from_scene(scene, "casper")
         visible = {k: made.visible == k for k in made.solos}
-        for name, config in (("shipped", shipped), ("plain", plain)):
-            start = evidence.gather(made.bg, made.solos, visible, made.frames, **config.evidence_settings())
+        for name, config, masks in (("shipped", shipped, visible), ("plain", plain, visible),
+                                    ("amodal", shipped, made.masks)):
+            start = evidence.gather(made.bg, made.solos, masks, made.frames, **config.evidence_settings())
             ious[name] += [_iou(np.round(start[k].alpha * 255).astype(np.uint8),
                                 read_video(scene / "layers" / str(k))[..., 3]) for k in visible]
     assert len(ious["shipped"]) == 19
@@ -401,6 +402,8 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
         np.mean(ious["shipped"]), 3)
     assert float(rows["the same, without the attached-only rule and the division"]["IoU"]) == round(
         np.mean(ious["plain"]), 3)
+    assert float(rows["Casper bg + Casper solos, given the amodal masks (ground truth no method is given)"]["IoU"]) \
+        == round(np.mean(ious["amodal"]), 3)
     assert np.mean(ious["shipped"]) > np.mean(ious["plain"]) + 0.03
 
 
