@@ -180,17 +180,17 @@ def gather(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.nda
     full_alpha = None if frames is None else input_alpha(frames, bg, quiet, noise=noise, min_floor=min_floor)
     if full_alpha is not None and attached_only:
         full_alpha = attached(full_alpha, objects)
-    plates, alphas = {}, {}
+    calibrations, alphas = {}, {}
     for k, solo in solos.items():
         s = solo.astype(np.float64) / 255.0
         cal = calibrate(s, b, quiet)
-        plates[k] = cal
+        calibrations[k] = cal
         alpha = minimal_alpha(s, cal.apply(b), np.maximum(noise * cal.sigma, min_floor))
         alphas[k] = alpha if full_alpha is None else np.where(objects, alpha, np.minimum(alpha, full_alpha))
     if full_alpha is not None and share is not None and alphas:
         alphas = divide(alphas, full_alpha, masks, ~objects, share)
     out = {}
-    for k, cal in plates.items():
+    for k, cal in calibrations.items():
         alpha = np.maximum(alphas[k], masks[k].astype(np.float64))
         out[k] = LayerEvidence(cal.apply(b).astype(np.float32), np.maximum(noise * cal.sigma, min_floor),
                                alpha.astype(np.float32), cal)
