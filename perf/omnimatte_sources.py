@@ -41,7 +41,7 @@ def main() -> int:
     from genbench.frames import read_video
     from genbench.models.omnimatte import sources
     from genbench.models.omnimatte.config import OmnimatteConfig
-    from genbench.models.omnimatte.evidence import gather, input_alpha, nearest_object, quiet_pixels
+    from genbench.models.omnimatte.evidence import gather, input_alpha, largest, nearest_object, quiet_pixels
 
     data = Path(args.data) if args.data else SHIPPED
     scenes = [p for p in sorted((data / "scenes").iterdir()) if (p / "layers").is_dir()]
@@ -89,8 +89,7 @@ def main() -> int:
                             noise=config.noise_floor, min_floor=config.min_floor) * off
         nearest = nearest_object(visible, ids)
         solo_alpha = np.stack([plain_starts[own][k].alpha * off for k in ids])
-        solo_alpha += 1e-6 * (nearest[None] == np.arange(len(ids))[:, None, None, None])  # ties: the nearest object
-        owners = {"to the nearest object": nearest, "to the solo showing most": solo_alpha.argmax(axis=0)}
+        owners = {"to the nearest object": nearest, "to the solo showing most": largest(solo_alpha, nearest)}
         for i, k in enumerate(ids):
             add("visible mask as alpha (mask-alpha)", visible[k].astype(np.float64), layers[k])
             add("amodal mask as alpha (ground truth)", truth.masks[k].astype(np.float64), layers[k])

@@ -28,7 +28,7 @@ into a faint veil over the whole frame. Here, per layer k:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -147,6 +147,12 @@ def nearest_object(masks: dict[int, np.ndarray], ids: list[int]) -> np.ndarray:
     return distance.argmin(axis=0)
 
 
+def largest(stack: np.ndarray, nearest: np.ndarray) -> np.ndarray:
+    """(T, H, W) index of the largest of `stack` (K, T, H, W) per pixel; ties go to `nearest` (T, H, W), the index
+    of the nearest object (`nearest_object`)."""
+    return (stack + 1e-6 * (nearest[None] == np.arange(len(stack))[:, None, None, None])).argmax(axis=0)
+
+
 def divide(alphas: dict[int, np.ndarray], shown: np.ndarray, masks: dict[int, np.ndarray], off: np.ndarray,
            share: float) -> dict[int, np.ndarray]:
     """Off the objects (`off`), the input's alpha `shown` to the layer whose alpha in `alphas` is the largest
@@ -154,8 +160,7 @@ def divide(alphas: dict[int, np.ndarray], shown: np.ndarray, masks: dict[int, np
     least `share` times the largest. All (T, H, W) float; on the objects every alpha is kept."""
     ids = sorted(alphas)
     stack = np.stack([alphas[k] for k in ids])
-    nearest = nearest_object(masks, ids)
-    owner = (stack + 1e-6 * (nearest[None] == np.arange(len(ids))[:, None, None, None])).argmax(axis=0)
+    owner = largest(stack, nearest_object(masks, ids))
     top = stack.max(axis=0)
     out = {}
     for i, k in enumerate(ids):
@@ -180,18 +185,18 @@ def gather(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.nda
     full_alpha = None if frames is None else input_alpha(frames, bg, quiet, noise=noise, min_floor=min_floor)
     if full_alpha is not None and attached_only:
         full_alpha = attached(full_alpha, objects)
-    calibrations, alphas = {}, {}
+    out = {}
     for k, solo in solos.items():
         s = solo.astype(np.float64) / 255.0
         cal = calibrate(s, b, quiet)
-        calibrations[k] = cal
-        alpha = minimal_alpha(s, cal.apply(b), np.maximum(noise * cal.sigma, min_floor))
-        alphas[k] = alpha if full_alpha is None else np.where(objects, alpha, np.minimum(alpha, full_alpha))
+        floor = np.maximum(noise * cal.sigma, min_floor)
+        plate = cal.apply(b)
+        alpha = minimal_alpha(s, plate, floor)
+        if full_alpha is not None:
+            alpha = np.where(objects, alpha, np.minimum(alpha, full_alpha))
+        out[k] = LayerEvidence(plate.astype(np.float32), floor, alpha, cal)  # alpha: float64 until the end
+    alphas = {k: e.alpha for k, e in out.items()}
     if full_alpha is not None and share is not None and alphas:
         alphas = divide(alphas, full_alpha, masks, ~objects, share)
-    out = {}
-    for k, cal in calibrations.items():
-        alpha = np.maximum(alphas[k], masks[k].astype(np.float64))
-        out[k] = LayerEvidence(cal.apply(b).astype(np.float32), np.maximum(noise * cal.sigma, min_floor),
-                               alpha.astype(np.float32), cal)
-    return out
+    return {k: replace(e, alpha=np.maximum(alphas[k], masks[k].astype(np.float64)).astype(np.float32))
+            for k, e in out.items()}
