@@ -113,6 +113,20 @@ def test_fine_tuning_starts_from_a_trained_checkpoint(toy_dataset: Path, tmp_pat
     _fails([*base, "--out", str(tmp_path / "x"), "--backbone", "wan2.1-fun-inp"], capsys, "--init: only for")
 
 
+def test_crop_sets_the_training_window(toy_dataset: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """--crop replaces the config's window side (what `make_batch` cuts) and is checked against the stride."""
+    base = ["train", "casper", "--data", str(toy_dataset), "--steps", "1", "--batch-size", "1", "--val-data", "none"]
+    assert main([*base, "--out", str(tmp_path / "c16"), "--crop", "16"]) == 0
+    config = json.loads((tmp_path / "c16" / "config.json").read_text())["config"]
+    assert config["crop"] == 16 and config["name"] == "tiny"
+    capsys.readouterr()
+    _fails([*base, "--out", str(tmp_path / "x"), "--crop", "20"], capsys, "crop 20 is not a multiple of the stride 8")
+    _fails([*base, "--out", str(tmp_path / "x"), "--backbone", "wan2.1-fun-inp", "--crop", "32"], capsys,
+           "--crop: only for --backbone pixel")
+    assert not (tmp_path / "x").exists()
+
+
 def test_train_help_runs_as_a_program() -> None:
     result = subprocess.run([GENBENCH, "train", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "--resume" in result.stdout and "--weights" in result.stdout

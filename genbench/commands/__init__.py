@@ -132,6 +132,9 @@ def _train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", metavar="DIR",
                    help="pixel: fine-tune: start from the weights (and config) of a trained checkpoint folder, or "
                         "`shipped` for the Casper that ships in the package")
+    p.add_argument("--crop", type=int,
+                   help="pixel: the training window's side in pixels, a multiple of the network's stride (default: the "
+                        "config's; frames smaller than it are edge-padded)")
     p.add_argument("--prefill", choices=["cv2", "median", "none"],
                    help="pixel: the classical fill the network refines (default: the config's, or --init's: cv2)")
     p.add_argument("--out", required=True, help="checkpoint folder")

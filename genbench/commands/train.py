@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     given = [flag for flag, value in wan_only.items() if value is not None]
     if backbone.name == "pixel" and given:
         raise GenbenchError(f"{', '.join(given)}: only for --backbone wan2.1-fun-inp")
-    pixel_only = [flag for flag, value in {"--init": args.init, "--prefill": args.prefill}.items() if value]
+    pixel_only = [flag for flag, value in {"--init": args.init, "--prefill": args.prefill, "--crop": args.crop}.items()
+                  if value]
     if backbone.name != "pixel" and pixel_only:
         raise GenbenchError(f"{', '.join(pixel_only)}: only for --backbone pixel (wan2.1-fun-inp starts from "
                             "--pretrained)")
@@ -62,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     config = init_config or named  # fine-tuning keeps the checkpoint's own config (inference settings included)
     if args.prefill and args.prefill != config.prefill:
         config = replace(config, prefill=args.prefill)
+    if args.crop and args.crop != config.crop:
+        config = replace(config, crop=args.crop)  # the config checks it against the stride
     data = [Path(d.strip()) for d in args.data.split(",") if d.strip()]
     for root in data:
         if not root.is_dir():
