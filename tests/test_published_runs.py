@@ -270,3 +270,42 @@ def test_the_shipped_inference_settings_are_the_ones_val_v2_chose(setting: str, 
     else:
         assert f"null (the frame's own size, 96 px) {other['headline']:.4f}" in selection["criterion"]
         assert f"{value} {shipped:.4f}" in selection["criterion"]
+
+
+GPU_RUNS = {  # docs/casper.md's GPU tables: row -> (split, variant run beside the published one, or a method of it)
+    "`median` baseline": ("val-v2", "median"),
+    "shipped `tiny` (CPU, 8000 steps)": ("val-v2", "casper"),
+    "shipped `tiny`": ("mini-v2", "casper"),
+    "`small`, cv2 pre-fill, 4 steps": ("val-v2", "gpu-small-cv2"),
+    "`small`, cv2 pre-fill, 1 step + plate": ("*", "gpu-small-cv2-plate"),
+    "`small`, median pre-fill, 4 steps": ("val-v2", "gpu-small-median"),
+    "`small`, median pre-fill, 1 step + plate": ("*", "gpu-small-median-plate"),
+    "`base`, median pre-fill, 4 steps": ("val-v2", "gpu-base-median"),
+    "`base`, median pre-fill, 1 step + plate": ("*", "gpu-base-median-plate"),
+}
+
+
+@pytest.mark.parametrize("key", ["val-v2", "mini-v2"])
+def test_the_gpu_trained_runs_recomputed_and_quoted(key: str) -> None:
+    """docs/casper.md's "Trained on a GPU" tables: every row is its run's summary (variant runs' headline and
+    PSNRs recomputed from their clips by `casper_run`), and the trained `small` beats the shipped model there."""
+    text = CASPER_DOC.read_text().splitlines()
+    title = next(line for line in text if line.startswith("### Trained on a GPU"))
+    section = "\n".join(text[text.index(title):])
+    start = section.index(f"| model ({key}) |")
+    lines = section[start:].split("\n\n")[0].splitlines()
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    rows = {cells[0]: dict(zip(header, cells, strict=True)) for cells in
+            ([c.strip().strip("*") for c in line.strip("|").split("|")] for line in lines[2:])}
+    assert len(rows) == (8 if key == "val-v2" else 4)
+    summaries = {}
+    for name, row in rows.items():
+        split, run = GPU_RUNS[name]
+        assert split in (key, "*"), name
+        published = json.loads((RESULTS / key / "results.json").read_text())["methods"]
+        summary = published[run] if run in published else casper_run(key, run)
+        assert not row_mismatches(row, summary), (key, name, row_mismatches(row, summary))
+        summaries[name] = summary
+    shipped = summaries["shipped `tiny` (CPU, 8000 steps)" if key == "val-v2" else "shipped `tiny`"]["headline"]
+    assert summaries["`small`, cv2 pre-fill, 1 step + plate"]["headline"] < shipped
+    assert summaries["`small`, median pre-fill, 1 step + plate"]["headline"] < shipped
