@@ -288,24 +288,25 @@ GPU_RUNS = {  # docs/casper.md's GPU tables: row -> (split, variant run beside t
 @pytest.mark.parametrize("key", ["val-v2", "mini-v2"])
 def test_the_gpu_trained_runs_recomputed_and_quoted(key: str) -> None:
     """docs/casper.md's "Trained on a GPU" tables: every row is its run's summary (variant runs' headline and
-    PSNRs recomputed from their clips by `casper_run`), and the trained `small` beats the shipped model there."""
-    text = CASPER_DOC.read_text().splitlines()
-    title = next(line for line in text if line.startswith("### Trained on a GPU"))
-    section = "\n".join(text[text.index(title):])
-    start = section.index(f"| model ({key}) |")
-    lines = section[start:].split("\n\n")[0].splitlines()
-    header = [c.strip() for c in lines[0].strip("|").split("|")]
-    rows = {cells[0]: dict(zip(header, cells, strict=True)) for cells in
-            ([c.strip().strip("*") for c in line.strip("|").split("|")] for line in lines[2:])}
+    PSNRs recomputed from their clips by `casper_run`), the trained `small` beats the shipped model there, and
+    the README quotes those headlines."""
+    title = {"val-v2": "On val-v2 (35 clips; the shipped", "mini-v2": "And on the shipped mini-v2 split"}[key]
+    rows = readme_rows(title, CASPER_DOC)
     assert len(rows) == (8 if key == "val-v2" else 4)
+    published = json.loads((RESULTS / key / "results.json").read_text())["methods"]
     summaries = {}
     for name, row in rows.items():
         split, run = GPU_RUNS[name]
         assert split in (key, "*"), name
-        published = json.loads((RESULTS / key / "results.json").read_text())["methods"]
         summary = published[run] if run in published else casper_run(key, run)
         assert not row_mismatches(row, summary), (key, name, row_mismatches(row, summary))
         summaries[name] = summary
     shipped = summaries["shipped `tiny` (CPU, 8000 steps)" if key == "val-v2" else "shipped `tiny`"]["headline"]
-    assert summaries["`small`, cv2 pre-fill, 1 step + plate"]["headline"] < shipped
-    assert summaries["`small`, median pre-fill, 1 step + plate"]["headline"] < shipped
+    cv2, median = (summaries[f"`small`, {p} pre-fill, 1 step + plate"]["headline"] for p in ("cv2", "median"))
+    assert cv2 < shipped and median < shipped
+    prose = readme_prose()
+    if key == "val-v2":
+        assert f"val-v2 {cv2:.4f} vs {shipped:.4f} (cv2 pre-fill; {median:.4f} with the median pre-fill)" in prose
+        assert f"val-v2 {summaries['`base`, median pre-fill, 1 step + plate']['headline']:.4f}" in prose
+    else:
+        assert f"mini-v2 {cv2:.4f} / {median:.4f} vs {shipped:.4f}" in prose
