@@ -375,6 +375,44 @@ def test_the_layering_runs_now_and_before_are_quoted(key: str) -> None:
                          rf"the two rules, {iou[2]} with two steps\)", text)
 
 
+def test_the_gpu_trained_caspers_layering_runs_are_quoted() -> None:
+    """With the GPU-trained `small` Casper as omnimatte's removal model (docs/results/mini-v2-layering/gpu-small-*,
+    over the same split as the published run): each run's alpha IoU recomputed from its per-layer rows, and the
+    README's and docs/omnimatte.md's figures are those of the runs."""
+    import csv
+
+    from tests.readme_tables import README, readme_rows
+
+    folder = README.parent / "docs" / "results" / "mini-v2-layering"
+    shipped = json.loads((folder / "results.json").read_text())
+    mask = shipped["methods"]["mask-alpha"]["alpha"]["iou"]
+    rows = readme_rows("`docs/results/mini-v2-layering/gpu-small-cv2` and", README.parent / "docs" / "omnimatte.md")
+    text = " ".join(README.read_text().split())
+    figures = {}
+    for prefill in ("cv2", "median"):
+        run = json.loads((folder / f"gpu-small-{prefill}" / "results.json").read_text())
+        assert run["dataset"]["sha256"] == shipped["dataset"]["sha256"]
+        (method,) = run["methods"].values()
+        assert method["spec"].startswith("omnimatte:casper:")
+        with open(folder / f"gpu-small-{prefill}" / "per_clip.csv", newline="") as f:
+            layers = [float(r["alpha_iou"]) for r in csv.DictReader(f) if r["kind"] == "layer"]
+        assert len(layers) == 19 and abs(np.mean(layers) - method["alpha"]["iou"]) < 1e-6
+        row = rows[f"`small` (GPU), {prefill} pre-fill"]
+        figures[prefill] = (round(method["headline"], 4), round(method["layers"]["regions"]["full"]["psnr"], 2),
+                            round(method["alpha"]["iou"], 3))
+        assert [float(row[c]) for c in ("layering score ↓", "layers vs solo PSNR ↑", "alpha IoU ↑")] \
+            == list(figures[prefill])
+    omni = shipped["methods"]["omnimatte"]
+    row = rows["shipped `tiny`"]
+    assert float(row["alpha IoU ↑"]) == round(omni["alpha"]["iou"], 3)
+    assert float(row["layering score ↓"]) == round(omni["headline"], 4)
+    (cv2_score, cv2_psnr, iou), (median_score, median_psnr, median_iou) = figures["cv2"], figures["median"]
+    assert iou == median_iou
+    assert (f"the same mini-v2 run gave {iou:.3f} with either pre-fill (+{iou - mask:.3f}), layering score "
+            f"{cv2_score} (cv2 pre-fill) and {median_score} (median pre-fill), layers vs solo {cv2_psnr:.2f} and "
+            f"{median_psnr:.2f} dB") in text
+
+
 def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
     """docs/omnimatte.md quotes the starting alpha's soft IoU on Casper's bg and solos over the mini split's
     layers, with the attached-only rule and the division (shipped) and without them (`perf/omnimatte_sources.py`):

@@ -57,8 +57,7 @@ def removal_method(spec: str):  # -> RemovalMethod
 
     name = spec.partition(":")[0].strip()
     if name not in METHODS:
-        hint = " (the Casper model, issue #6, is not installed in this build)" if name == DEFAULT_REMOVAL else ""
-        raise GenbenchError(f"removal method {name!r} is not registered{hint}; use one of "
+        raise GenbenchError(f"removal method {name!r} is not registered; use one of "
                             f"{', '.join(METHODS.names())}, or --method gt on a scene with rgb/bg and rgb/solo_<k>")
     method = build_method(spec)
     if not isinstance(method, RemovalMethod):
