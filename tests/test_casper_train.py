@@ -127,6 +127,24 @@ def test_crop_sets_the_training_window(toy_dataset: Path, tmp_path: Path,
     assert not (tmp_path / "x").exists()
 
 
+def test_the_step_profile_names_where_the_time_goes(toy_dataset: Path, tmp_path: Path) -> None:
+    """`perf/casper.py --profile` (what the next GPU run is to answer): the step's shape as asked, the batch
+    building's share of a step, and operator tables whose shares are of one total (they sum to at most 1)."""
+    import importlib.util
+    import re
+
+    spec = importlib.util.spec_from_file_location("perf_casper", Path(__file__).parents[1] / "perf" / "casper.py")
+    perf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(perf)
+    text = perf.profile_step("tiny", toy_dataset, tmp_path, steps=1, device="cpu", batch_size=2, crop=16, top=5)
+    assert "batch 2 of 8x16x16" in text
+    share = re.search(r"batch building alone: [\d.]+ ms = ([\d.]+) of a step", text)
+    assert share and 0 < float(share.group(1)) < 1
+    rows = [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("| `")]
+    assert len(rows) == 5 and any("convolution" in r[0] for r in rows)
+    assert 0 < sum(float(r[3]) for r in rows) <= 1.0001
+
+
 def test_train_help_runs_as_a_program() -> None:
     result = subprocess.run([GENBENCH, "train", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "--resume" in result.stdout and "--weights" in result.stdout
