@@ -86,13 +86,16 @@ def over(layer: np.ndarray, below: np.ndarray) -> np.ndarray:
     return np.round(out).astype(np.uint8)
 
 
-def minimal_alpha(solo: np.ndarray, bg: np.ndarray, floor: np.ndarray | float = 0.0) -> np.ndarray:
+def minimal_alpha(solo: np.ndarray, bg: np.ndarray, floor: np.ndarray | float = 0.0, shrink: float = 1.0
+                  ) -> np.ndarray:
     """The smallest alpha that explains `solo` as some colour over `bg`, per pixel: the difference matte.
 
     solo, bg: (..., 3) float in [0, 1]. Returns (...) float64 in [0, 1]: the max over channels of
     ``1 - solo / bg`` (darkening: a shadow of strength s gives s) and ``(solo - bg) / (1 - bg)``
-    (brightening). `floor` (a scalar or one value per channel, in [0, 1] units) is a noise floor:
-    differences are first shrunk towards 0 by it, so changes within the floor explain nothing.
+    (brightening). `floor` (a scalar or one value per channel, in [0, 1] units) is a noise floor: a
+    pixel whose every channel differs by at most the floor explains nothing, and the differences of the
+    others are first shrunk towards 0 by `shrink` times the floor (1: soft thresholding, every change
+    shrunk by the whole floor; 0: hard thresholding, a change past the floor counts in full).
     The ground-truth layers of a render use floor 0 (exact pairs); the layer optimiser starts
     from the same formula with the noise floor it measured between its bg and solo videos.
     """
@@ -100,7 +103,9 @@ def minimal_alpha(solo: np.ndarray, bg: np.ndarray, floor: np.ndarray | float = 
     b = np.asarray(bg, dtype=np.float64)
     if np.any(np.asarray(floor) > 0):
         d = s - b
-        s = b + np.sign(d) * np.maximum(np.abs(d) - np.asarray(floor, dtype=np.float64), 0.0)
+        floor = np.asarray(floor, dtype=np.float64)
+        past = (np.abs(d) > floor).any(axis=-1, keepdims=True)
+        s = np.where(past, b + np.sign(d) * np.maximum(np.abs(d) - shrink * floor, 0.0), b)
     with np.errstate(divide="ignore", invalid="ignore"):
         darker = np.where(b > 0, 1.0 - s / np.where(b > 0, b, 1.0), 0.0)
         brighter = np.where(b < 1, (s - b) / np.where(b < 1, 1.0 - b, 1.0), 0.0)

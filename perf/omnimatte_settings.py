@@ -1,5 +1,5 @@
-"""How the starting alpha's two rules for a removal model's inputs were chosen: the attached-only rule and the
-division's share, swept on the validation split's layering scenes.
+"""How the starting alpha's settings for a removal model's inputs were chosen: its noise floor, then the
+attached-only rule and the division's share, swept on the validation split's layering scenes.
 
     .venv/bin/python perf/omnimatte_settings.py [--data DIR] [--method casper] [--json OUT]
 
@@ -8,10 +8,20 @@ first time; a few minutes), the bg and solo videos are made by `--method` (as `g
 --method omnimatte` makes them) and read from the ground truth; the starting alpha of
 `genbench.models.omnimatte.evidence.gather` (given the visible masks, as the layering method is) is scored with
 the benchmark's soft alpha IoU against the true layers (mean over layers, frames averaged as the benchmark
-does) for each setting of `attached_only` and `share` (None: no division), and the same with the exact bg
-and solos. The choice: the highest IoU on the method's inputs, or the smallest share within 0.002 of it with
-the same `attached_only` (a larger share costs more on exact inputs). `--json` writes the sweep and the choice
-(docs/results/val-v2-omnimatte-settings.json is that file; the shipped `OmnimatteConfig` follows it, tested).
+does). Two sweeps, one after the other:
+
+1. **the floor** (`noise_floor` sigmas, `min_floor` levels, `floor_shrink`; the shipped attached-only rule and
+   share), on the method's inputs and on the true bg and solos degraded by 3 levels of noise (`degrade.py`,
+   seeded; what `perf/omnimatte.py` measures the fit on), and on the exact ones. The choice: among the settings
+   within 0.002 of the best IoU on the method's inputs, the one best on the degraded inputs, ties broken by the
+   exact ones (the method's inputs barely tell the floors apart; the others show which floor loses least of
+   the effects it keeps).
+2. **attached-only and share** (None: no division) at the chosen floor, on the method's inputs and on the exact
+   bg and solos. The choice: the highest IoU on the method's inputs, or the smallest share within 0.002 of it
+   with the same `attached_only` (a larger share costs more on exact inputs).
+
+`--json` writes both sweeps and the choices (docs/results/val-v2-omnimatte-settings.json is that file; the
+shipped `OmnimatteConfig` follows it, tested).
 """
 
 from __future__ import annotations
@@ -26,7 +36,11 @@ from pathlib import Path
 import numpy as np
 
 SHARES = (None, 0.0, 0.25, 0.5, 0.75, 1.0)
-TOLERANCE = 0.002  # the smallest share this close to the best IoU is chosen
+NOISE_FLOORS = (3.0, 4.0, 5.0, 6.0)  # sigmas
+MIN_FLOORS = (2, 3)  # uint8 levels
+SHRINKS = (1.0, 0.5, 0.25, 0.0)
+DEGRADED = "noise 3/255"  # the level of `degrade.LEVELS` the floor is also judged on
+TOLERANCE = 0.002  # settings this close to the best IoU on the method's inputs count as level with it
 
 
 def choose(rows: list[dict]) -> dict:
@@ -38,11 +52,24 @@ def choose(rows: list[dict]) -> dict:
     return min(near, key=lambda r: r["share"])
 
 
+def choose_floor(rows: list[dict]) -> dict:
+    """Among the rows within TOLERANCE of the highest IoU on the method's inputs, the best on degraded inputs,
+    then on exact ones."""
+    best = max(r["iou"] for r in rows)
+    return max((r for r in rows if r["iou"] >= best - TOLERANCE), key=lambda r: (r["degraded_iou"], r["exact_iou"]))
+
+
+def floor_settings(row: dict) -> dict:
+    """The OmnimatteConfig fields of a floor sweep row."""
+    return {"noise_floor": row["noise_floor"], "min_floor": row["min_floor_levels"] / 255.0,
+            "floor_shrink": row["floor_shrink"]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="a dataset with layering scenes (default: the validation split)")
     parser.add_argument("--method", default="casper", help="the removal method making bg and solos")
-    parser.add_argument("--json", help="write the sweep and the choice here")
+    parser.add_argument("--json", help="write the sweeps and the choices here")
     args = parser.parse_args()
 
     from genbench.benchmark.harness import alpha_scores
@@ -50,42 +77,64 @@ def main() -> int:
     from genbench.frames import read_video
     from genbench.models.omnimatte import sources
     from genbench.models.omnimatte.config import OmnimatteConfig
+    from genbench.models.omnimatte.degrade import LEVELS, degrade_inputs
     from genbench.models.omnimatte.evidence import gather
 
     data = Path(args.data) if args.data else validation_split()
     scenes = [p for p in sorted((data / "scenes").iterdir()) if (p / "layers").is_dir()]
     if not scenes:
         sys.exit(f"{data}: no scene with ground-truth layers")
-    settings = [replace(OmnimatteConfig(), attached_only=attached, share=share)
-                for attached, share in itertools.product((False, True), SHARES)]
-    scores: dict[tuple[str, int], list[float]] = {}
-    for scene in scenes:
+    level = next(lv for lv in LEVELS if lv.name == DEGRADED)
+    prepared = []
+    for n, scene in enumerate(scenes):
         truth = sources.from_scene(scene, "gt")
-        made = sources.from_scene(scene, args.method)
         ids = sorted(truth.solos)
-        visible = {k: truth.visible == k for k in ids}
+        bg, solos = degrade_inputs(truth.bg, truth.solos, level, seed=1000 * n)
+        inputs = {args.method: sources.from_scene(scene, args.method), "exact": truth,
+                  "degraded": replace(truth, bg=bg, solos=solos)}
         layers = {k: read_video(scene / "layers" / str(k))[..., 3] for k in ids}
-        for source, inputs in ((args.method, made), ("exact", truth)):
-            for n, config in enumerate(settings):
-                start = gather(inputs.bg, {k: inputs.solos[k] for k in ids}, visible, truth.frames,
-                               **config.evidence_settings())
-                for k in ids:
-                    alpha = np.round(np.clip(start[k].alpha, 0, 1) * 255).astype(np.uint8)
-                    iou = float(np.nanmean(alpha_scores(alpha, layers[k])["iou"]))
-                    scores.setdefault((source, n), []).append(iou)
+        prepared.append((truth.frames, {k: truth.visible == k for k in ids}, inputs, layers))
         print(f"{scene.name}: {len(ids)} layer(s)", flush=True)
-    layer_count = len(scores[(args.method, 0)])
-    rows = [{"attached_only": config.attached_only, "share": config.share,
-             "iou": round(float(np.mean(scores[(args.method, n)])), 4),
-             "exact_iou": round(float(np.mean(scores[("exact", n)])), 4)} for n, config in enumerate(settings)]
+
+    def mean_iou(config: OmnimatteConfig, source: str) -> float:
+        scores = []
+        for frames, visible, inputs, layers in prepared:
+            made = inputs[source]
+            start = gather(made.bg, {k: made.solos[k] for k in layers}, visible, frames, **config.evidence_settings())
+            for k in layers:
+                alpha = np.round(np.clip(start[k].alpha, 0, 1) * 255).astype(np.uint8)
+                scores.append(float(np.nanmean(alpha_scores(alpha, layers[k])["iou"])))
+        return round(float(np.mean(scores)), 4)
+
+    floor_rows = []
+    for noise, min_floor, shrink in itertools.product(NOISE_FLOORS, MIN_FLOORS, SHRINKS):
+        row = {"noise_floor": noise, "min_floor_levels": min_floor, "floor_shrink": shrink}
+        config = replace(OmnimatteConfig(), **floor_settings(row))
+        floor_rows.append({**row, "iou": mean_iou(config, args.method), "degraded_iou": mean_iou(config, "degraded"),
+                           "exact_iou": mean_iou(config, "exact")})
+    floor = choose_floor(floor_rows)
+    at_floor = replace(OmnimatteConfig(), **floor_settings(floor))
+    rows = []
+    for attached, share in itertools.product((False, True), SHARES):
+        config = replace(at_floor, attached_only=attached, share=share)
+        rows.append({"attached_only": attached, "share": share, "iou": mean_iou(config, args.method),
+                     "exact_iou": mean_iou(config, "exact")})
     chosen = choose(rows)
-    print(f"\nstarting alpha IoU on {data.name} ({layer_count} layers), {args.method}'s bg and solos | exact ones:")
+    layer_count = sum(len(p[3]) for p in prepared)
+    print(f"\nstarting alpha IoU on {data.name} ({layer_count} layers), {args.method}'s bg and solos | {DEGRADED} "
+          "| exact:")
+    for row in floor_rows:
+        mark = "  <- chosen" if row is floor else ""
+        print(f"  noise {row['noise_floor']} sigma, least {row['min_floor_levels']} levels, shrink "
+              f"{row['floor_shrink']}: {row['iou']:.4f} | {row['degraded_iou']:.4f} | {row['exact_iou']:.4f}{mark}")
+    print(f"\nat that floor, {args.method}'s bg and solos | exact ones:")
     for row in rows:
         mark = "  <- chosen" if row is chosen else ""
         print(f"  attached_only={row['attached_only']!s:5}  share={row['share']!s:5}  "
               f"{row['iou']:.4f} | {row['exact_iou']:.4f}{mark}")
     if args.json:
         record = {"data": data.name, "layers": layer_count, "method": args.method, "tolerance": TOLERANCE,
+                  "degraded": DEGRADED, "floor_rows": floor_rows, "floor_chosen": floor_settings(floor),
                   "rows": rows, "chosen": {"attached_only": chosen["attached_only"], "share": chosen["share"]}}
         Path(args.json).write_text(json.dumps(record, indent=1) + "\n")
     return 0

@@ -86,7 +86,7 @@ def main() -> int:
             add(f"{own}, given the amodal masks (ground truth)", amodal[k].alpha, layers[k])
         off = quiet_pixels(visible, made.bg.shape[:3], 0)
         shown = input_alpha(truth.frames, made.bg, quiet_pixels(visible, made.bg.shape[:3], config.quiet_margin),
-                            noise=config.noise_floor, min_floor=config.min_floor) * off
+                            noise=config.noise_floor, min_floor=config.min_floor, shrink=config.floor_shrink) * off
         nearest = nearest_object(visible, ids)
         solo_alpha = np.stack([plain_starts[own][k].alpha * off for k in ids])
         owners = {"to the nearest object": nearest, "to the solo showing most": largest(solo_alpha, nearest)}

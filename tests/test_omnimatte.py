@@ -3,6 +3,7 @@ the `omnimatte` layering method in `genbench eval`, and the one-line errors."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -91,6 +92,27 @@ def test_ground_truth_layers_and_the_starting_alpha_share_one_formula() -> None:
         assert error.mean() < 0.5 / 255 and np.percentile(error, 99) < 4 / 255
         matte = exact.difference_matte(solos[k], bg, np.ones_like(masks[k]), masks[k])
         assert np.array_equal(matte[..., 3], np.ceil(formula * 255 - 1e-6).astype(np.uint8))
+
+
+def test_the_floor_shrinks_a_change_past_it_by_the_chosen_share() -> None:
+    """`minimal_alpha`'s floor: a pixel within it in every channel explains nothing; past it, shrink 1 is soft
+    thresholding (per channel, |d| - floor: the formula before `shrink` existed), 0 hard thresholding (the whole
+    change), and the alpha never grows as shrink does."""
+    rng = np.random.default_rng(5)
+    bg = rng.uniform(0.2, 0.8, (64, 64, 3))
+    solo = np.clip(bg * (1 - rng.uniform(0, 0.3, (64, 64, 1))) + rng.normal(0, 0.01, (64, 64, 3)), 0, 1)
+    floor = np.array([0.02, 0.03, 0.025])
+    d = solo - bg
+    soft = bg + np.sign(d) * np.maximum(np.abs(d) - floor, 0)
+    np.testing.assert_array_equal(minimal_alpha(solo, bg, floor, 1.0), minimal_alpha(soft, bg))
+    past = (np.abs(d) > floor).any(axis=-1)
+    assert 0.1 < past.mean() < 0.9
+    hard = minimal_alpha(solo, bg, floor, 0.0)
+    np.testing.assert_array_equal(hard[past], minimal_alpha(solo, bg)[past])
+    assert not hard[~past].any()
+    alphas = [minimal_alpha(solo, bg, floor, shrink) for shrink in (0.0, 0.25, 0.5, 1.0)]
+    assert all((a >= b).all() for a, b in itertools.pairwise(alphas))
+    assert alphas[0].sum() > alphas[2].sum() > alphas[3].sum()
 
 
 def test_the_input_alpha_over_bg_is_every_layer_together() -> None:
@@ -446,8 +468,9 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
 
 
 def test_the_shipped_starting_rules_are_the_ones_val_v2_chose() -> None:
-    """docs/omnimatte.md's sweep table is the committed sweep (`perf/omnimatte_settings.py --json`), the choice
-    follows its rule from the rows, and the shipped OmnimatteConfig is that choice."""
+    """docs/omnimatte.md's two sweep tables (the floor; attached-only and share) are the committed sweep
+    (`perf/omnimatte_settings.py --json`), each choice follows its rule from the rows, and the shipped
+    OmnimatteConfig is those choices."""
     import importlib.util
 
     from tests.readme_tables import README, readme_rows
@@ -468,3 +491,14 @@ def test_the_shipped_starting_rules_are_the_ones_val_v2_chose() -> None:
                           + ([] if row["share"] is None else [f"share {row['share']}"])) or "neither (steps 1-4)"
         assert (float(rows[label]["Casper's inputs"]), float(rows[label]["exact inputs"])) == (row["iou"],
                                                                                              row["exact_iou"])
+
+    floor = sweep.choose_floor(record["floor_rows"])
+    assert record["floor_chosen"] == sweep.floor_settings(floor)
+    assert (config.noise_floor, config.min_floor, config.floor_shrink) == (
+        floor["noise_floor"], floor["min_floor_levels"] / 255.0, floor["floor_shrink"])
+    table = readme_rows("The floor of step 3", root / "docs" / "omnimatte.md")
+    assert len(record["floor_rows"]) == 4 * len(table) == 32
+    for row in record["floor_rows"]:
+        cell = table[f"{row['noise_floor']:g} sigma, least {row['min_floor_levels']} levels"][
+            f"shrink {row['floor_shrink']}"]
+        assert [float(v) for v in cell.split(" / ")] == [row["iou"], row["degraded_iou"], row["exact_iou"]]

@@ -49,6 +49,7 @@ class OmnimatteConfig:
     detail_transfer: bool = True
     noise_floor: float = 3.0  # differences within this many noise sigmas explain no alpha (`evidence`)
     min_floor: float = 2.0 / 255.0  # the least noise floor, in colour units
+    floor_shrink: float = 1.0  # a change past the floor loses this many floors (1: soft, 0: hard thresholding)
     quiet_margin: int = 4  # pixels kept clear around the objects when measuring colour shift and noise
     use_frames: bool = True  # where the input video agrees with bg, no effect starts there
     attached_only: bool = True  # off the objects, only the input's alpha in patches touching an object counts
@@ -69,6 +70,7 @@ class OmnimatteConfig:
             (self.frames_per_step >= 1, f"frames_per_step must be >= 1, got {self.frames_per_step}"),
             (self.channels >= 4 and self.depth >= 1, "the U-Net needs channels >= 4 and depth >= 1"),
             (self.share is None or 0.0 <= self.share <= 1.0, f"share must be in [0, 1] or None, got {self.share}"),
+            (0.0 <= self.floor_shrink <= 1.0, f"floor_shrink must be in [0, 1], got {self.floor_shrink}"),
         ]
         require_all(checks)
 
@@ -83,7 +85,7 @@ class OmnimatteConfig:
     def evidence_settings(self) -> dict[str, Any]:
         """The keyword arguments of `evidence.gather` (the starting estimate) from these settings."""
         return {"noise": self.noise_floor, "min_floor": self.min_floor, "margin": self.quiet_margin,
-                "attached_only": self.attached_only, "share": self.share}
+                "shrink": self.floor_shrink, "attached_only": self.attached_only, "share": self.share}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

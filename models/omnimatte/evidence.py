@@ -11,9 +11,12 @@ into a faint veil over the whole frame. Here, per layer k:
 2. **noise**: sigma per channel = 1.4826 * MAD of the corrected difference on the same pixels; the
    noise floor is ``max(noise_k * sigma, min_floor)`` (colour units in [0, 1]).
 3. **starting alpha**: `genbench.pixels.minimal_alpha` (the formula of the ground-truth layers) with
-   that floor, 1 on the object mask. Where the input video `frames` is given, off the objects'
-   pixels the alpha is at most what `frames` itself shows over bg (again with a floor): where the
-   input agrees with the background, no object and no effect is there, whatever the solo video says.
+   that floor, 1 on the object mask: a pixel within the floor in every channel explains nothing, and a
+   change past it loses `shrink` times the floor (soft thresholding at 1 biases every faint effect down
+   by the whole floor; at 0, hard thresholding, a noise spike past the floor counts in full). Where the
+   input video `frames` is given, off the objects' pixels the alpha is at most what `frames` itself shows
+   over bg (again with a floor): where the input agrees with the background, no object and no effect is
+   there, whatever the solo video says.
 4. **attached** (`attached_only`): off the objects, the input's alpha is kept only in patches that touch an
    object (8-connected, through any alpha above 0): a removal model's errors far from every object (a
    regenerated sky, a texture it paints anew) are not any object's effect. A real effect detached from its
@@ -114,14 +117,14 @@ def quiet_pixels(masks: dict[int, np.ndarray], shape: tuple[int, int, int], marg
     return ~dilate(objects, margin)
 
 
-def input_alpha(frames: np.ndarray, bg: np.ndarray, quiet: np.ndarray, *, noise: float, min_floor: float
-                ) -> np.ndarray:
+def input_alpha(frames: np.ndarray, bg: np.ndarray, quiet: np.ndarray, *, noise: float, min_floor: float,
+                shrink: float = 1.0) -> np.ndarray:
     """(T, H, W) float: the smallest alpha that explains the input video over bg beyond its noise floor, all
     objects' layers together (bg calibrated to the input on the `quiet` pixels). frames, bg: (T, H, W, 3) uint8."""
     f = frames.astype(np.float64) / 255.0
     b = bg.astype(np.float64) / 255.0
     cal = calibrate(f, b, quiet)
-    return minimal_alpha(f, cal.apply(b), np.maximum(noise * cal.sigma, min_floor))
+    return minimal_alpha(f, cal.apply(b), np.maximum(noise * cal.sigma, min_floor), shrink)
 
 
 def attached(alpha: np.ndarray, objects: np.ndarray) -> np.ndarray:
@@ -171,18 +174,20 @@ def divide(alphas: dict[int, np.ndarray], shown: np.ndarray, masks: dict[int, np
 
 
 def gather(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.ndarray],
-           frames: np.ndarray | None, *, noise: float, min_floor: float, margin: int, attached_only: bool = False,
-           share: float | None = None) -> dict[int, LayerEvidence]:
+           frames: np.ndarray | None, *, noise: float, min_floor: float, margin: int, shrink: float = 1.0,
+           attached_only: bool = False, share: float | None = None) -> dict[int, LayerEvidence]:
     """Evidence of every layer. bg, solos, frames: (T, H, W, 3) uint8; masks: id -> (T, H, W) bool.
 
     noise: the floor in sigmas; min_floor: the least floor (colour units); margin: pixels kept clear
-    around the objects when measuring colour and noise; attached_only and share (None: no division): steps 4
+    around the objects when measuring colour and noise; shrink: how much of the floor a change past it loses
+    (`minimal_alpha`); attached_only and share (None: no division): steps 4
     and 5 of the module docstring, which need `frames`.
     """
     b = bg.astype(np.float64) / 255.0
     quiet = quiet_pixels(masks, bg.shape[:3], margin)
     objects = ~quiet_pixels(masks, bg.shape[:3], 0)
-    full_alpha = None if frames is None else input_alpha(frames, bg, quiet, noise=noise, min_floor=min_floor)
+    full_alpha = None if frames is None else input_alpha(frames, bg, quiet, noise=noise, min_floor=min_floor,
+                                                         shrink=shrink)
     if full_alpha is not None and attached_only:
         full_alpha = attached(full_alpha, objects)
     out = {}
@@ -191,7 +196,7 @@ def gather(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.nda
         cal = calibrate(s, b, quiet)
         floor = np.maximum(noise * cal.sigma, min_floor)
         plate = cal.apply(b)
-        alpha = minimal_alpha(s, plate, floor)
+        alpha = minimal_alpha(s, plate, floor, shrink)
         if full_alpha is not None:
             alpha = np.where(objects, alpha, np.minimum(alpha, full_alpha))
         out[k] = LayerEvidence(plate.astype(np.float32), floor, alpha, cal)  # alpha: float64 until the end
