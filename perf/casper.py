@@ -42,7 +42,6 @@ def _toy(root: Path, resolution: int, frames: int) -> Path:
 
 def measure(config: str, data: Path, out: Path, steps: int, device: str, batch_size: int | None = None,
             crop: int | None = None) -> dict[str, float]:
-
     from genbench.models.casper.pipeline import CasperPipeline
     from genbench.samples import load_removal, removal_samples
 
