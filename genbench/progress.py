@@ -2,7 +2,9 @@
 
 Long work shows ``description  [bar]  done/total  rate  elapsed  ETA``; results go to
 stdout and everything else (bars, logs) to stderr, so ``genbench ... > results.txt``
-stays clean. Bars are hidden when stderr is not a terminal (CI logs), logs are not.
+stays clean. Bars are hidden when stderr is not a terminal (CI logs, a cluster job's log file);
+there a long task logs one line instead every `LOG_EVERY_SECONDS` (``description: done/total,
+rate, ETA``), so a log shows that the work moves and when it will end.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -32,6 +35,7 @@ T = TypeVar("T")
 
 console = Console(stderr=True)
 LOGGER_NAME = "genbench"
+LOG_EVERY_SECONDS = 30.0  # without a terminal: one progress line per task at most this often
 
 
 class RateColumn(ProgressColumn):
@@ -50,8 +54,51 @@ class RateColumn(ProgressColumn):
         return Text(f"{speed:.1f} {self.unit}/s", style="progress.data.speed")
 
 
+class LoggedProgress(Progress):
+    """A rich Progress that, when its bars are hidden (stderr is not a terminal), logs each task's progress as a
+    line at most every `LOG_EVERY_SECONDS` instead."""
+
+    def __init__(self, *columns: str | ProgressColumn, unit: str = "it", **kwargs) -> None:
+        super().__init__(*columns, **kwargs)
+        self.unit = unit
+        self._logged: dict[TaskID, float] = {}
+
+    def add_task(self, description: str, *args, **kwargs) -> TaskID:
+        task_id = super().add_task(description, *args, **kwargs)
+        self._logged[task_id] = self.get_time()
+        return task_id
+
+    def advance(self, task_id: TaskID, advance: float = 1) -> None:
+        super().advance(task_id, advance)
+        self._log(task_id)
+
+    def update(self, task_id: TaskID, **kwargs) -> None:
+        super().update(task_id, **kwargs)
+        self._log(task_id)
+
+    def _log(self, task_id: TaskID) -> None:
+        now = self.get_time()
+        if not self.disable or now - self._logged.get(task_id, now) < LOG_EVERY_SECONDS:
+            return
+        self._logged[task_id] = now
+        get_logger("progress").info(progress_line(self._tasks[task_id], self.unit))
+
+
+def progress_line(task: Task, unit: str) -> str:
+    """``description: done/total (percent), rate, ETA`` of a task, for logs."""
+    description = Text.from_markup(task.description).plain.strip()
+    total = f"/{task.total:.0f} ({task.percentage:.0f}%)" if task.total else ""
+    line = f"{description}: {task.completed:.0f}{total}"
+    speed = task.speed
+    if speed:
+        line += f", {speed * 3600:.0f} {unit}/h" if speed < 1 else f", {speed:.1f} {unit}/s"
+    if task.time_remaining is not None and task.total:
+        line += f", ETA {time.strftime('%H:%M:%S', time.gmtime(task.time_remaining))}"
+    return line
+
+
 def make_progress(unit: str = "it") -> Progress:
-    return Progress(
+    return LoggedProgress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -62,6 +109,7 @@ def make_progress(unit: str = "it") -> Progress:
         console=console,
         transient=False,
         disable=not console.is_terminal,
+        unit=unit,
     )
 
 
