@@ -62,10 +62,12 @@ class LoggedProgress(Progress):
         super().__init__(*columns, **kwargs)
         self.unit = unit
         self._logged: dict[TaskID, float] = {}
+        self._first: dict[TaskID, float] = {}
 
     def add_task(self, description: str, *args, **kwargs) -> TaskID:
         task_id = super().add_task(description, *args, **kwargs)
         self._logged[task_id] = self.get_time()
+        self._first[task_id] = self._tasks[task_id].completed
         return task_id
 
     def advance(self, task_id: TaskID, advance: float = 1) -> None:
@@ -81,19 +83,24 @@ class LoggedProgress(Progress):
         if not self.disable or now - self._logged.get(task_id, now) < LOG_EVERY_SECONDS:
             return
         self._logged[task_id] = now
-        get_logger("progress").info(progress_line(self._tasks[task_id], self.unit))
+        task = self._tasks[task_id]
+        get_logger("progress").info(progress_line(task, self.unit, self._first.get(task_id, 0.0)))
 
 
-def progress_line(task: Task, unit: str) -> str:
-    """``description: done/total (percent), rate, ETA`` of a task, for logs."""
+def progress_line(task: Task, unit: str, first: float = 0.0) -> str:
+    """``description: done/total (percent), rate, ETA`` of a task, for logs. The rate is the average since the task
+    began, of the work done since (`first`: what was already done then, e.g. by an earlier run resumed): a log
+    line comes every half minute, while rich's own speed looks at the last 30 s only."""
     description = Text.from_markup(task.description).plain.strip()
     total = f"/{task.total:.0f} ({task.percentage:.0f}%)" if task.total else ""
     line = f"{description}: {task.completed:.0f}{total}"
-    speed = task.speed
-    if speed:
+    elapsed = task.elapsed or 0.0
+    speed = (task.completed - first) / elapsed if elapsed > 0 else 0.0
+    if speed > 0:
         line += f", {speed * 3600:.0f} {unit}/h" if speed < 1 else f", {speed:.1f} {unit}/s"
-    if task.time_remaining is not None and task.total:
-        line += f", ETA {time.strftime('%H:%M:%S', time.gmtime(task.time_remaining))}"
+        if task.total:
+            remaining = max(task.total - task.completed, 0) / speed
+            line += f", ETA {time.strftime('%H:%M:%S', time.gmtime(remaining))}"
     return line
 
 

@@ -70,6 +70,14 @@ def test_without_a_terminal_a_long_task_logs_a_line_every_interval() -> None:
         assert lines[0] == "eval: casper: 15/40 (38%), 1800 clips/h, ETA 00:00:50"  # after 30 s
         assert len(lines) == 2 and lines[1].startswith("eval: casper: 30/40 (75%)")
         lines.clear()
+        with LoggedProgress(TextColumn("{task.description}"), disable=True, get_time=lambda: clock[0],
+                            unit="steps") as bars:  # resumed at step 100: the rate counts this run's steps only
+            task = bars.add_task("train", total=400, completed=100)
+            for _ in range(100):
+                clock[0] += 0.5
+                bars.advance(task)
+        assert lines[0] == "train: 160/400 (40%), 2.0 steps/s, ETA 00:02:00"
+        lines.clear()
         shown = LoggedProgress(TextColumn("{task.description}"), disable=False, get_time=lambda: clock[0],
                                console=Console(file=open(os.devnull, "w")))  # noqa: SIM115
         task = shown.add_task("eval", total=3)
