@@ -102,14 +102,23 @@ def method_unavailable(spec: str, registry: Registry = METHODS) -> str | None:
 
 
 def split_method_specs(value: str) -> list[str]:
-    """``--method a,b,external:CMD`` -> specs. Names split on ',' before the first ':'; the argument
-    belongs to the last name, so a command may itself contain commas."""
+    """``--method a,b:ARG,c,external:CMD`` -> specs. Names split on ','; an argument after ':' runs to the next
+    ',' that is followed by a registered method's name (``casper:DIR1,casper:DIR2,median``), except `external`'s,
+    which runs to the end, so a command may itself contain commas and method names."""
     head, sep, argument = value.partition(":")
     specs = [n.strip() for n in head.split(",") if n.strip()]
     if not specs:
         raise GenbenchError(f"--method {value!r} names no method")
-    if sep:
-        specs[-1] += ":" + argument
+    if not sep:
+        return specs
+    first, *rest = argument.split(",")
+    specs[-1] += ":" + first
+    for token in rest:
+        starts_a_method = token.partition(":")[0].strip() in METHODS
+        if starts_a_method and specs[-1].partition(":")[0].strip() != "external":
+            specs.append(token.strip())
+        else:
+            specs[-1] += "," + token
     return specs
 
 # Built-in methods: name -> lazy "module:Class". The one place a built-in is named.

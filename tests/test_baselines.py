@@ -408,6 +408,11 @@ def test_method_spec_errors_and_splitting() -> None:
     assert split_method_specs("identity, median") == ["identity", "median"]
     assert split_method_specs("median,external:python a.py {input},{output}") == [
         "median", "external:python a.py {input},{output}"]
+    # an argument ends where the next registered name begins; external's command keeps its commas and names
+    assert split_method_specs("casper:runs/a,casper:runs/b, median,omnimatte:casper:runs/c,external:x.py a,median") \
+        == ["casper:runs/a", "casper:runs/b", "median", "omnimatte:casper:runs/c", "external:x.py a,median"]
+    assert split_method_specs("cv2-inpaint:telea,flow-propagation") == ["cv2-inpaint:telea", "flow-propagation"]
+    assert split_method_specs("casper:runs/a,b") == ["casper:runs/a,b"]  # 'b' names no method: part of the path
     with pytest.raises(GenbenchError, match="names no method"):
         split_method_specs(" , ")
 

@@ -99,8 +99,8 @@ def _device(p: argparse.ArgumentParser) -> None:
 
 def _eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", required=True,
-                   help="method spec(s) NAME[:ARG], comma-separated; ARG goes to the last method's constructor, "
-                        "e.g. external:'python my.py {input} {output}'")
+                   help="method spec(s) NAME[:ARG], comma-separated; an ARG runs to the next method's name "
+                        "(casper:A,casper:B,median), external's to the end: external:'python my.py {input} {output}'")
     p.add_argument("--task", choices=["removal", "layering"], default="removal")
     p.add_argument("--data", help="dataset folder or URL (s3://, gs://) (default: the benchmark split)")
     p.add_argument("--split", help="split to score (default: test, or the dataset's only split)")

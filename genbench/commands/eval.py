@@ -1,7 +1,8 @@
 """`genbench eval --method NAME[,NAME...][:ARG]`: run or score methods; write results, tables and a report.
 
-Method specs follow `genbench.methods.split_method_specs`: names split on ',', and an argument
-after ':' belongs to the last name (``--method identity,external:python my.py {input} {output}``).
+Method specs follow `genbench.methods.split_method_specs`: names split on ',', and an argument after ':'
+runs to the next registered name (``--method casper:DIR1,casper:DIR2,median``), `external`'s to the end
+(``--method identity,external:python my.py {input} {output}``).
 """
 
 from __future__ import annotations
