@@ -1,7 +1,7 @@
 """Where the omnimatte layers lose alpha IoU: the starting alpha from each pairing of Casper's and the true bg/solos,
 and how much of the truth the input video itself shows over Casper's bg.
 
-    .venv/bin/python perf/omnimatte_sources.py [--data DIR] [--method casper]
+    .venv/bin/python perf/omnimatte_sources.py [--data DIR] [--method casper] [--figure PNG]
 
 On every layering scene of a split (default: the shipped mini split), the bg and solo videos are made by
 `--method` (the way `genbench eval --task layering --method omnimatte` makes them) and read from the
@@ -17,7 +17,9 @@ off the objects) handed to the layers three ways: each pixel to the nearest visi
 solo video shows the most alpha there (the nearest object where none does); and an oracle
 that gives each layer as much of it as its true alpha has there (no method can do this; it bounds what any
 division of the input's alpha over that bg can reach). Printed: the mean over layers of the per-layer IoU
-(frames averaged as the benchmark does).
+(frames averaged as the benchmark does). `--figure` also writes a picture of each scene's middle frame: the
+input, the method's bg, the true bg, the true layers' alpha and the start's (all layers together, the largest
+per pixel), so one sees where the method's clean plate keeps an effect the input then cannot show over it.
 """
 
 from __future__ import annotations
@@ -30,10 +32,24 @@ from pathlib import Path
 import numpy as np
 
 
+def _figure_row(truth, method_bg: np.ndarray, layers: dict[int, np.ndarray], start: dict[int, np.ndarray],
+                method: str) -> np.ndarray:
+    """One scene's middle frame: input | method bg | true bg | true alpha | start alpha, titled (uint8 RGB)."""
+    from genbench.preview import strip
+
+    t = len(truth.frames) // 2
+    true_alpha = np.max(np.stack(list(layers.values())), axis=0)
+    start_alpha = np.round(np.clip(np.max(np.stack(list(start.values())), axis=0), 0, 1) * 255).astype(np.uint8)
+    videos = [truth.frames, method_bg, truth.bg, true_alpha, start_alpha]
+    labels = ["input", f"{method} bg", "true bg", "true alpha", "start alpha"]
+    return strip([v[t:t + 1] for v in videos], labels)[0]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="a dataset with layering scenes (default: the shipped mini split)")
     parser.add_argument("--method", default="casper", help="the removal method making bg and solos")
+    parser.add_argument("--figure", help="write the scenes' middle frames here (PNG; see above)")
     args = parser.parse_args()
 
     from genbench.benchmark.harness import alpha_scores
@@ -51,6 +67,7 @@ def main() -> int:
     plain = replace(config, attached_only=False, share=None)
     scores: dict[str, list[float]] = {}
     layer_count = 0
+    rows: list[np.ndarray] = []
 
     def add(name: str, alpha: np.ndarray, truth: np.ndarray) -> None:
         pred = np.round(np.clip(alpha, 0, 1) * 255).astype(np.uint8)
@@ -97,7 +114,14 @@ def main() -> int:
                 add(f"input over {args.method} bg, {name}", np.maximum(visible[k], shown * (owner == i)), layers[k])
             oracle = np.minimum(shown, layers[k] / 255.0)
             add(f"input over {args.method} bg, oracle division", np.maximum(visible[k], oracle), layers[k])
+        if args.figure:
+            rows.append(_figure_row(truth, made.bg, layers, {k: starts[own][k].alpha for k in ids}, args.method))
         print(f"{scene.name}: {len(ids)} layer(s)", flush=True)
+    if args.figure:
+        from PIL import Image
+
+        Image.fromarray(np.concatenate(rows)).quantize(256).save(args.figure, optimize=True)  # a third the size
+        print(f"wrote {args.figure}")
     print(f"\nstarting alpha IoU on {data.name} ({layer_count} layers):")
     for name, values in scores.items():
         print(f"  {name:64s} {np.mean(values):.3f}")

@@ -438,25 +438,41 @@ def test_the_gpu_trained_caspers_layering_runs_are_quoted() -> None:
 def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
     """docs/omnimatte.md quotes the starting alpha's soft IoU on Casper's bg and solos over the mini split's
     layers, with the attached-only rule and the division (shipped) and without them (`perf/omnimatte_sources.py`):
-    recomputed here from the split and Casper, and the two rules must lift it."""
+    recomputed here from the split and Casper, and the two rules must lift it; and its picture of the start is
+    what the script draws."""
+    import importlib.util
+
+    from PIL import Image
+
     from genbench.benchmark.harness import default_data
     from genbench.models.omnimatte import sources
     from tests.readme_tables import README, readme_rows
 
     rows = readme_rows("`python perf/omnimatte_sources.py`", README.parent / "docs" / "omnimatte.md")
+    spec = importlib.util.spec_from_file_location("omnimatte_sources", README.parent / "perf" / "omnimatte_sources.py")
+    perf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(perf)
     shipped = OmnimatteConfig()
     plain = replace(shipped, attached_only=False, share=None)
     ious: dict[str, list[float]] = {"shipped": [], "plain": [], "amodal": []}
+    figure = []
     for scene in sorted((default_data() / "scenes").iterdir()):
         if not (scene / "layers").is_dir():
             continue
         made = sources.from_scene(scene, "casper")
         visible = {k: made.visible == k for k in made.solos}
+        layers = {k: read_video(scene / "layers" / str(k))[..., 3] for k in visible}
         for name, config, masks in (("shipped", shipped, visible), ("plain", plain, visible),
                                     ("amodal", shipped, made.masks)):
             start = evidence.gather(made.bg, made.solos, masks, made.frames, **config.evidence_settings())
-            ious[name] += [_iou(np.round(start[k].alpha * 255).astype(np.uint8),
-                                read_video(scene / "layers" / str(k))[..., 3]) for k in visible]
+            ious[name] += [_iou(np.round(start[k].alpha * 255).astype(np.uint8), layers[k]) for k in visible]
+            if name == "shipped":
+                truth = sources.from_scene(scene, "gt")
+                figure.append(perf._figure_row(truth, made.bg, layers, {k: start[k].alpha for k in visible}, "casper"))
+    # the committed picture (docs/omnimatte-casper-start.png, `--figure`) is what the script draws, to its palette
+    drawn = np.concatenate(figure).astype(np.float64)
+    committed = np.asarray(Image.open(README.parent / "docs" / "omnimatte-casper-start.png").convert("RGB"))
+    assert committed.shape == drawn.shape and np.abs(committed - drawn).mean() < 3.0
     assert len(ious["shipped"]) == 19
     assert float(rows["Casper bg + Casper solos (what `omnimatte` starts from)"]["IoU"]) == round(
         np.mean(ious["shipped"]), 3)
