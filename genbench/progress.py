@@ -38,8 +38,13 @@ LOGGER_NAME = "genbench"
 LOG_EVERY_SECONDS = 30.0  # without a terminal: one progress line per task at most this often
 
 
-class RateColumn(ProgressColumn):
+def rate_text(speed: float, unit: str) -> str:
     """Items per second, or per hour when slow (rendering is counted in scenes/hour)."""
+    return f"{speed * 3600:.0f} {unit}/h" if speed < 1 else f"{speed:.1f} {unit}/s"
+
+
+class RateColumn(ProgressColumn):
+    """The bar's rate column (`rate_text`)."""
 
     def __init__(self, unit: str) -> None:
         super().__init__()
@@ -47,11 +52,7 @@ class RateColumn(ProgressColumn):
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        if not speed:
-            return Text(f"- {self.unit}/s", style="progress.data.speed")
-        if speed < 1:
-            return Text(f"{speed * 3600:.0f} {self.unit}/h", style="progress.data.speed")
-        return Text(f"{speed:.1f} {self.unit}/s", style="progress.data.speed")
+        return Text(rate_text(speed, self.unit) if speed else f"- {self.unit}/s", style="progress.data.speed")
 
 
 class LoggedProgress(Progress):
@@ -97,7 +98,7 @@ def progress_line(task: Task, unit: str, first: float = 0.0) -> str:
     elapsed = task.elapsed or 0.0
     speed = (task.completed - first) / elapsed if elapsed > 0 else 0.0
     if speed > 0:
-        line += f", {speed * 3600:.0f} {unit}/h" if speed < 1 else f", {speed:.1f} {unit}/s"
+        line += f", {rate_text(speed, unit)}"
         if task.total:
             remaining = max(task.total - task.completed, 0) / speed
             line += f", ETA {time.strftime('%H:%M:%S', time.gmtime(remaining))}"
