@@ -143,6 +143,16 @@ def alpha_scores(pred: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
     return {"iou": iou, "l1": np.abs(a - b).mean((1, 2))}
 
 
+def mean_alpha_iou(pred: np.ndarray, truth: np.ndarray) -> float:
+    """A layer's soft alpha IoU as a run reports it: the mean over frames that have alpha in either matte.
+
+    A float `pred` in [0, 1] is first quantised to uint8, as a method's returned layer is.
+    """
+    if pred.dtype != np.uint8:
+        pred = np.round(np.clip(pred, 0.0, 1.0) * 255).astype(np.uint8)
+    return float(np.nanmean(alpha_scores(pred, truth)["iou"]))
+
+
 def _check_output(name: str, item_id: str, what: str, array: Any, shape: tuple[int, ...]) -> np.ndarray:
     if not isinstance(array, np.ndarray) or array.dtype != np.uint8 or array.shape != shape:
         got = f"{array.dtype}{array.shape}" if isinstance(array, np.ndarray) else type(array).__name__

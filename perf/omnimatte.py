@@ -40,12 +40,6 @@ def _data(cache: Path, scenes: int) -> Path:
     return out
 
 
-def _iou(alpha: np.ndarray, truth: np.ndarray) -> float:
-    from genbench.benchmark.harness import alpha_scores
-
-    return float(np.nanmean(alpha_scores(alpha, truth)["iou"]))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenes", type=int, default=3)
@@ -55,6 +49,7 @@ def main() -> int:
     parser.add_argument("--cache", default=os.environ.get("GENBENCH_CACHE", "~/.cache/genbench"))
     args = parser.parse_args()
 
+    from genbench.benchmark.harness import mean_alpha_iou as _iou
     from genbench.frames import read_video
     from genbench.models.omnimatte.config import OmnimatteConfig
     from genbench.models.omnimatte.degrade import LEVELS, degrade_inputs

@@ -72,7 +72,7 @@ def main() -> int:
     parser.add_argument("--json", help="write the sweeps and the choices here")
     args = parser.parse_args()
 
-    from genbench.benchmark.harness import alpha_scores
+    from genbench.benchmark.harness import mean_alpha_iou
     from genbench.benchmark.split import validation_split
     from genbench.frames import read_video
     from genbench.models.omnimatte import sources
@@ -102,8 +102,7 @@ def main() -> int:
             made = inputs[source]
             start = gather(made.bg, {k: made.solos[k] for k in layers}, visible, frames, **config.evidence_settings())
             for k in layers:
-                alpha = np.round(np.clip(start[k].alpha, 0, 1) * 255).astype(np.uint8)
-                scores.append(float(np.nanmean(alpha_scores(alpha, layers[k])["iou"])))
+                scores.append(mean_alpha_iou(start[k].alpha, layers[k]))
         return round(float(np.mean(scores)), 4)
 
     floor_rows = []

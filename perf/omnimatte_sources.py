@@ -52,7 +52,7 @@ def main() -> int:
     parser.add_argument("--figure", help="write the scenes' middle frames here (PNG; see above)")
     args = parser.parse_args()
 
-    from genbench.benchmark.harness import alpha_scores
+    from genbench.benchmark.harness import mean_alpha_iou
     from genbench.benchmark.split import SHIPPED
     from genbench.frames import read_video
     from genbench.models.omnimatte import sources
@@ -70,8 +70,7 @@ def main() -> int:
     rows: list[np.ndarray] = []
 
     def add(name: str, alpha: np.ndarray, truth: np.ndarray) -> None:
-        pred = np.round(np.clip(alpha, 0, 1) * 255).astype(np.uint8)
-        scores.setdefault(name, []).append(float(np.nanmean(alpha_scores(pred, truth)["iou"])))
+        scores.setdefault(name, []).append(mean_alpha_iou(alpha, truth))
 
     for scene in scenes:
         truth = sources.from_scene(scene, "gt")

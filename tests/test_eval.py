@@ -14,7 +14,7 @@ from PIL import Image
 
 from genbench import contract
 from genbench.benchmark import harness
-from genbench.benchmark.harness import EvalSettings, alpha_scores, evaluate
+from genbench.benchmark.harness import EvalSettings, alpha_scores, evaluate, mean_alpha_iou
 from genbench.benchmark.metrics import FrameScorer
 from genbench.benchmark.predictions import PredictionsError
 from genbench.benchmark.report import write_report
@@ -223,6 +223,10 @@ def test_alpha_scores_and_compositing() -> None:
     assert scores["iou"][0] == pytest.approx((255 + 128) / (255 + 255))
     assert scores["l1"][0] == pytest.approx(127 / 255 / 4)
     assert np.isnan(alpha_scores(np.zeros((1, 2, 2), np.uint8), np.zeros((1, 2, 2), np.uint8))["iou"][0])
+    # a layer's IoU: frames without alpha in either matte are left out, and a float matte scores as its uint8 form
+    two_pred, two_truth = np.concatenate([a, np.zeros_like(a)]), np.concatenate([b, np.zeros_like(b)])
+    assert mean_alpha_iou(two_pred, two_truth) == pytest.approx((255 + 128) / (255 + 255))
+    assert mean_alpha_iou(two_pred / 255.0, two_truth) == mean_alpha_iou(two_pred, two_truth)
     layer = np.zeros((1, 1, 1, 4), np.uint8)
     layer[..., :3], layer[..., 3] = 200, 255
     assert over(layer, np.full((1, 1, 1, 3), 10, np.uint8))[0, 0, 0, 0] == 200

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from genbench import contract
-from genbench.benchmark.harness import alpha_scores
+from genbench.benchmark.harness import mean_alpha_iou as _iou
 from genbench.cli import build_parser
 from genbench.commands.decompose import run as decompose
 from genbench.errors import GenbenchError
@@ -72,10 +72,6 @@ def test_same_seed_same_bytes_and_the_depth_order(fitted) -> None:
     order = depth_order(fit.layers, scene.visible)
     assert order == [1, 2, 3]  # the toy generator stacks objects by id
     assert psnr(compose(scene.rgb[contract.BG], fit.layers, order), scene.rgb[contract.FULL]) > 45
-
-
-def _iou(alpha: np.ndarray, truth: np.ndarray) -> float:
-    return float(np.nanmean(alpha_scores(alpha, truth)["iou"]))
 
 
 def test_ground_truth_layers_and_the_starting_alpha_share_one_formula() -> None:
@@ -465,7 +461,7 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
         for name, config, masks in (("shipped", shipped, visible), ("plain", plain, visible),
                                     ("amodal", shipped, made.masks)):
             start = evidence.gather(made.bg, made.solos, masks, made.frames, **config.evidence_settings())
-            ious[name] += [_iou(np.round(start[k].alpha * 255).astype(np.uint8), layers[k]) for k in visible]
+            ious[name] += [_iou(start[k].alpha, layers[k]) for k in visible]
             if name == "shipped":
                 truth = sources.from_scene(scene, "gt")
                 figure.append(perf._figure_row(truth, made.bg, layers, {k: start[k].alpha for k in visible}, "casper"))
