@@ -310,3 +310,61 @@ def test_the_gpu_trained_runs_recomputed_and_quoted(key: str) -> None:
         assert f"val-v2 {summaries['`base`, median pre-fill, 1 step + plate']['headline']:.4f}" in prose
     else:
         assert f"mini-v2 {cv2:.4f} / {median:.4f} vs {shipped:.4f}" in prose
+
+
+REBUILD = RESULTS / "full-v2-rebuild"
+REBUILD_RUNS = {  # docs/casper.md's rebuild table: model -> (run folder, method in it; None: its one casper:DIR)
+    "`median`": ("shipped", "median"),
+    "shipped `tiny`": ("shipped", "casper"),
+    "`small`, cv2 pre-fill": ("gpu-small-cv2-plate", None),
+    "`small`, median pre-fill": ("gpu-small-median-plate", None),
+}
+
+
+def rebuild_run(folder: str, method: str | None) -> tuple[dict, dict, pd.DataFrame]:
+    """One method of a run on the rebuilt full split: the run's dataset record, its summary (headline and
+    object and effect means recomputed from its clips) and its clips."""
+    results = json.loads((REBUILD / folder / "results.json").read_text())
+    if method is None:
+        (method, _), = results["methods"].items()
+        assert method.startswith("casper:")
+    summary = results["methods"][method]
+    clips = pd.read_csv(REBUILD / folder / "per_clip.csv")
+    clips = clips[clips["method"] == method]
+    assert len(clips) == summary["clips"] == 183
+    assert headline(clips) == pytest.approx(summary["headline"], abs=2e-6)
+    for region in ("object", "effect"):
+        assert clips[f"{region}_lpips"].dropna().mean() == pytest.approx(summary["regions"][region]["lpips"], abs=2e-6)
+    return results["dataset"], summary, clips
+
+
+def test_the_full_split_rebuild_reproduces_the_table_and_scores_the_gpu_trained_small() -> None:
+    """docs/casper.md's "On a rebuild of the full split": the runs share one dataset version that is not the
+    official copy; on it the shipped Casper and `median` score what the README's full table prints; the table
+    by source is the mean of each source's clip rows; the README quotes the `small` headlines."""
+    official = json.loads((RESULTS / "full-v2" / "results.json").read_text())
+    runs = {name: rebuild_run(*where) for name, where in REBUILD_RUNS.items()}
+    versions = {dataset["sha256"] for dataset, _, _ in runs.values()}
+    assert len(versions) == 1 and official["dataset"]["sha256"] not in versions
+    assert {dataset["name"] for dataset, _, _ in runs.values()} == {"genbench-benchmark-full-v2"}
+    published = readme_rows(README_TABLES["full-v2"][0])
+    for name, method in (("`median`", "median"), ("shipped `tiny`", "casper")):
+        wrong = row_mismatches(published[method], runs[name][1])
+        assert not wrong, (name, wrong)
+    text = CASPER_DOC.read_text()
+    table = text[text.index("| source (clips) | model |"):].split("\n\n")[0].splitlines()[2:]
+    sources = {"all": "", "Kubric": "kubric", "object-paste": "paste", "tripod": "tripod"}
+    assert len(table) == len(sources) * len(runs)
+    for line in table:
+        cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
+        clips = runs[cells[1]][2]
+        rows = clips[clips["scene_id"].str.startswith(sources[cells[0].split(" (")[0]])]
+        if "(" in cells[0]:
+            assert cells[0].endswith(f"({len(rows)})")
+        expected = [f"{headline(rows):.4f}", f"{rows['full_psnr'].mean():.2f}", f"{rows['object_psnr'].mean():.2f}",
+                    f"{rows['object_lpips'].mean():.4f}", f"{rows['effect_psnr'].dropna().mean():.2f}",
+                    f"{rows['effect_lpips'].dropna().mean():.4f}"]
+        assert cells[2:] == expected, line
+    cv2, median, shipped = (runs[n][1]["headline"] for n in ("`small`, cv2 pre-fill", "`small`, median pre-fill",
+                                                             "shipped `tiny`"))
+    assert f"full-v2 {cv2:.4f} / {median:.4f} vs {shipped:.4f}" in readme_prose()
