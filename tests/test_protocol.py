@@ -7,6 +7,7 @@ the clip's pooled MSE, then the mean over clips. It shares no code with `genbenc
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import lpips
@@ -24,11 +25,14 @@ from genbench.frames import read_frames
 from genbench.samples import load_removal, removal_samples
 from tests.readme_tables import readme_rows, row_mismatches
 
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
+
 
 @pytest.fixture(scope="module")
 def mini_scores(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("mini-eval")
-    result = evaluate(["identity", "cv2-inpaint"], SHIPPED, out, EvalSettings(), scorer=FrameScorer("cpu"))
+    result = evaluate(["identity", "cv2-inpaint", "median", "casper"], SHIPPED, out, EvalSettings(),
+                      scorer=FrameScorer("cpu"))
     return {run.method: (method_summary(run), out / "predictions" / run.method) for run in result.runs}
 
 
@@ -116,3 +120,17 @@ def test_the_readme_mini_table_is_what_eval_computes(mini_scores: dict) -> None:
         for method in ("identity", "cv2-inpaint"):
             summary = mini_scores[method][0]
             assert not row_mismatches(rows[method], summary), (title, method)
+
+
+@pytest.mark.parametrize("method", ["median", "casper"])
+def test_the_published_mini_run_is_what_the_shipped_methods_compute(mini_scores: dict, method: str) -> None:
+    """The committed mini-v2 run (which the README's table quotes) is what `median` and the shipped Casper
+    weights score now: a model swapped in without re-scoring every published figure fails here. The tolerance
+    allows a CPU's last-bit differences in torch's convolutions, not another model."""
+    published = json.loads((RESULTS / "mini-v2" / "results.json").read_text())["methods"][method]
+    fresh = mini_scores[method][0]
+    assert fresh["clips"] == published["clips"]
+    assert fresh["headline"] == pytest.approx(published["headline"], abs=1e-4)
+    for region in ("full", "object", "effect", "preserve"):
+        assert fresh["regions"][region]["psnr"] == pytest.approx(published["regions"][region]["psnr"], abs=0.01)
+        assert fresh["regions"][region]["lpips"] == pytest.approx(published["regions"][region]["lpips"], abs=1e-4)
