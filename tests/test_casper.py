@@ -186,6 +186,25 @@ def test_plate_replaces_what_other_frames_see_steadily_and_nothing_else(toy_data
         replace(MICRO_CV2, plate=256)
 
 
+def test_plate_steadiness_report_counts_what_the_plate_can_keep() -> None:
+    """perf/plate_steadiness.py: a square moving over a still target is seen and steady everywhere it leaves;
+    with the target's own pixels changing by 20 levels every other frame, none is steady and the change shows."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("plate_steadiness", Path(__file__).parents[1] / "perf" /
+                                                  "plate_steadiness.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    frames = np.full((8, 16, 16, 3), 100, np.uint8)
+    trimask = np.full((8, 16, 16), TRIMASK_PRESERVE, np.uint8)
+    for t in range(8):
+        trimask[t, 4:8, t:t + 4] = 0
+    region = int((trimask == 0).any(0).sum())
+    assert module.clip_row(frames, trimask, 8) == (region, region, region, 0.0)
+    frames[1::2] += 20
+    assert module.clip_row(frames, trimask, 8) == (region, region, 0, 10.0)
+
+
 def test_shrink_keeps_every_remove_pixel_and_preserves_only_whole_blocks() -> None:
     from genbench.models.casper.scale import shrink
 
