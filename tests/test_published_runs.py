@@ -316,6 +316,7 @@ REBUILD = RESULTS / "full-v2-rebuild"
 REBUILD_RUNS = {  # docs/casper.md's rebuild table: model -> (run folder, method in it; None: its one casper:DIR)
     "`median`": ("shipped", "median"),
     "shipped `tiny`": ("shipped", "casper"),
+    "`tiny` fine-tuned on v2 (CPU)": ("tiny-v2-finetune", None),
     "`small`, cv2 pre-fill": ("gpu-small-cv2-plate", None),
     "`small`, median pre-fill": ("gpu-small-median-plate", None),
 }
@@ -368,3 +369,12 @@ def test_the_full_split_rebuild_reproduces_the_table_and_scores_the_gpu_trained_
     cv2, median, shipped = (runs[n][1]["headline"] for n in ("`small`, cv2 pre-fill", "`small`, median pre-fill",
                                                              "shipped `tiny`"))
     assert f"full-v2 {cv2:.4f} / {median:.4f} vs {shipped:.4f}" in readme_prose()
+    # the fine-tune: better than the shipped model on val-v2, worse on mini-v2 and on the full split, as quoted
+    fine_tuned = runs["`tiny` fine-tuned on v2 (CPU)"][1]["headline"]
+    val, mini = (casper_run(key, "tiny-v2-finetune")["headline"] for key in ("val-v2", "mini-v2"))
+    shipped_val, shipped_mini = (casper_run(key, None)["headline"] for key in ("val-v2", "mini-v2"))
+    assert val < shipped_val and mini > shipped_mini and fine_tuned > shipped
+    prose = " ".join(text.split())
+    assert f"it scored {val:.4f} on val-v2 (better than the shipped {shipped_val:.4f})" in prose
+    assert f"but {mini:.4f} on mini-v2 (worse than {shipped_mini:.4f})" in prose
+    assert f"on the full split it is worse ({fine_tuned:.4f} vs {shipped:.4f}" in prose
