@@ -21,15 +21,14 @@ import numpy as np
 
 
 def clip_row(frames: np.ndarray, trimask: np.ndarray, spread: int) -> tuple[int, int, int, float]:
-    """(remove-region pixels, seen in some frame, seen and steady, median temporal MAD outside the region)."""
-    from genbench.baselines.median import clean_plate, steady
-    from genbench.models.casper.prefill import remove_region
+    """(remove-region pixels, seen in some frame, kept by the plate step, median temporal MAD outside the region)."""
+    from genbench.models.casper.prefill import remove_region, static_plate
 
     hole = remove_region(trimask)
-    plate, _ = clean_plate(frames, hole)
+    _, kept = static_plate(frames, trimask, spread)  # only seen pixels can be steady
     region = hole.any(0)
     seen = region & (~hole).any(0)
-    steady_seen = seen & steady(frames, hole, plate, spread)
+    steady_seen = kept.any(0)
     f = frames.astype(np.float64)
     mad = np.median(np.abs(f - np.median(f, 0)), 0).max(-1)
     return int(region.sum()), int(seen.sum()), int(steady_seen.sum()), float(np.median(mad[~region]))
