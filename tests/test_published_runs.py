@@ -150,6 +150,26 @@ def test_the_median_prefill_run_recomputed_and_quoted() -> None:
     assert object_lpips < median["regions"]["object"]["lpips"]
 
 
+SOURCES = {"all": "", "Kubric": "kubric", "object-paste": "paste", "tripod": "tripod"}  # row label -> scene-id prefix
+
+
+def source_table_rows(header: str, clips: dict[str, pd.DataFrame], columns: tuple[str, ...]) -> int:
+    """Check a docs/casper.md table by source, the one whose header starts with `header` (cells: source (clips),
+    model, score, then `columns`): each row is its model's clips of that source, their headline and column
+    means as printed, and a source's first row counts its clips. Returns the number of rows."""
+    text = CASPER_DOC.read_text()
+    table = text[text.index(header):].split("\n\n")[0].splitlines()[2:]
+    for line in table:
+        cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
+        model = clips[cells[1]]
+        rows = model[model["scene_id"].str.startswith(SOURCES[cells[0].split(" (")[0]])]
+        if "(" in cells[0]:
+            assert cells[0].endswith(f"({len(rows)})")
+        means = [f"{rows[c].mean():.2f}" if c.endswith("psnr") else f"{rows[c].mean():.4f}" for c in columns]
+        assert cells[2:] == [f"{headline(rows):.4f}", *means], line
+    return len(table)
+
+
 def test_docs_casper_by_source_table_recomputed() -> None:
     """docs/casper.md's full-v2 table by source: each row the mean of the per-clip rows of that source."""
     shipped = pd.read_csv(RESULTS / "full-v2" / "per_clip.csv")
@@ -157,18 +177,8 @@ def test_docs_casper_by_source_table_recomputed() -> None:
              "Casper, median pre-fill, no plate": pd.read_csv(RESULTS / "full-v2" / "casper-median-prefill" /
                                                               "per_clip.csv"),
              **{f"`{m}`": shipped[shipped["method"] == m] for m in ("median", "flow-propagation")}}
-    text = CASPER_DOC.read_text()
-    table = text[text.index("| source (clips) | method |"):].split("\n\n")[0].splitlines()[2:]
-    sources = {"Kubric": "kubric", "object-paste": "paste", "tripod": "tripod"}
-    assert len(table) == 12
-    for line in table:
-        cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
-        rows = clips[cells[1]][clips[cells[1]]["scene_id"].str.startswith(sources[cells[0].split(" (")[0]])]
-        if "(" in cells[0]:
-            assert cells[0].endswith(f"({len(rows)})")
-        expected = [f"{headline(rows):.4f}", f"{rows['object_psnr'].mean():.2f}", f"{rows['object_lpips'].mean():.4f}",
-                    f"{rows['effect_psnr'].dropna().mean():.2f}", f"{rows['effect_lpips'].dropna().mean():.4f}"]
-        assert cells[2:] == expected, line
+    columns = ("object_psnr", "object_lpips", "effect_psnr", "effect_lpips")
+    assert source_table_rows("| source (clips) | method |", clips, columns) == 12
 
 
 def kubric_part(key: str) -> dict[str, dict]:
@@ -354,20 +364,9 @@ def test_the_full_split_rebuild_reproduces_the_table_and_scores_the_gpu_trained_
     for method, summary in everything["methods"].items():
         wrong = row_mismatches(published[method], summary)
         assert not wrong, (method, wrong)
-    text = CASPER_DOC.read_text()
-    table = text[text.index("| source (clips) | model |"):].split("\n\n")[0].splitlines()[2:]
-    sources = {"all": "", "Kubric": "kubric", "object-paste": "paste", "tripod": "tripod"}
-    assert len(table) == len(sources) * len(runs)
-    for line in table:
-        cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
-        clips = runs[cells[1]][2]
-        rows = clips[clips["scene_id"].str.startswith(sources[cells[0].split(" (")[0]])]
-        if "(" in cells[0]:
-            assert cells[0].endswith(f"({len(rows)})")
-        expected = [f"{headline(rows):.4f}", f"{rows['full_psnr'].mean():.2f}", f"{rows['object_psnr'].mean():.2f}",
-                    f"{rows['object_lpips'].mean():.4f}", f"{rows['effect_psnr'].dropna().mean():.2f}",
-                    f"{rows['effect_lpips'].dropna().mean():.4f}"]
-        assert cells[2:] == expected, line
+    columns = ("full_psnr", "object_psnr", "object_lpips", "effect_psnr", "effect_lpips")
+    assert source_table_rows("| source (clips) | model |", {name: run[2] for name, run in runs.items()},
+                             columns) == len(SOURCES) * len(runs)
     cv2, median, shipped = (runs[n][1]["headline"] for n in ("`small`, cv2 pre-fill", "`small`, median pre-fill",
                                                              "shipped `tiny`"))
     assert f"full-v2 {cv2:.4f} / {median:.4f} vs {shipped:.4f}" in readme_prose()
@@ -376,7 +375,7 @@ def test_the_full_split_rebuild_reproduces_the_table_and_scores_the_gpu_trained_
     val, mini = (casper_run(key, "tiny-v2-finetune")["headline"] for key in ("val-v2", "mini-v2"))
     shipped_val, shipped_mini = (casper_run(key, None)["headline"] for key in ("val-v2", "mini-v2"))
     assert val < shipped_val and mini > shipped_mini and fine_tuned > shipped
-    prose = " ".join(text.split())
+    prose = " ".join(CASPER_DOC.read_text().split())
     assert f"it scored {val:.4f} on val-v2 (better than the shipped {shipped_val:.4f})" in prose
     assert f"but {mini:.4f} on mini-v2 (worse than {shipped_mini:.4f})" in prose
     assert f"on the full split it is worse ({fine_tuned:.4f} vs {shipped:.4f}" in prose
