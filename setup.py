@@ -26,7 +26,7 @@ for package, folder in FOLDERS.items():
 PACKAGE_DATA = {
     "genbench": ["py.typed"],
     "genbench.benchmark": ["mini-v*/**/*", "*.sha256"],
-    "genbench.models": ["casper/weights/*"],
+    "genbench.models": ["casper/weights/*", "casper/weights-tiny/*"],
     "genbench.leaderboard": ["reported/*.json"],
 }
 

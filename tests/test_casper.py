@@ -250,23 +250,34 @@ def test_fill_at_the_training_scale_changes_only_the_remove_region_outside_the_p
         replace(MICRO_CV2, fill_size=1)
 
 
-def test_shipped_checkpoint_runs_with_no_flags(toy_dataset: Path, tmp_path: Path) -> None:
+def test_shipped_checkpoint_runs_with_no_flags(toy_dataset: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """`casper` is the reference checkpoint (`small`), `casper:tiny` the one shipped before it, `casper:PATH` a
+    folder (a local folder named like a shipped checkpoint is `./NAME`)."""
+    from genbench.models.casper.checkpoint import read_config
+    from genbench.models.casper.method import SHIPPED, WEIGHTS
+
     frames, trimask = _clip(toy_dataset)
     method = build_method("casper")
+    assert method.checkpoint == WEIGHTS == SHIPPED["small"] and read_config(WEIGHTS)[0].name == "small"
     out = method.remove(frames, trimask)
     assert out.shape == frames.shape
     keep = trimask == TRIMASK_PRESERVE
     assert np.array_equal(out[keep], frames[keep])
-    save_pretrained(CasperNet(MICRO), tmp_path / "other")
-    other = build_method(f"casper:{tmp_path / 'other'}")
+    tiny = build_method("casper:tiny")
+    assert tiny.checkpoint == SHIPPED["tiny"] and read_config(tiny.checkpoint)[0].name == "tiny"
+    assert not np.array_equal(tiny.remove(frames, trimask), out)
+    save_pretrained(CasperNet(MICRO), tmp_path / "tiny")
+    monkeypatch.chdir(tmp_path)
+    other = build_method("casper:./tiny")
     assert np.array_equal(other.remove(frames, trimask), frames)  # untrained = identity
 
 
 @pytest.mark.parametrize("key", ["mini-v1", "mini-v2"])
 def test_shipped_checkpoint_removes_shadows_that_cv2_leaves(key: str) -> None:
     """On Kubric clips of the benchmark splits, the effect region (shadow, reflection) comes out closer to
-    the ground truth than with cv2-inpaint, which leaves it untouched: by a fifth on mini-v1 (renders like the
-    ones it was trained on), in most clips and overall on mini-v2 (HDRI backdrops, photo textures)."""
+    the ground truth than with cv2-inpaint, which leaves it untouched: in most clips and overall on both, and by
+    a fifth on mini-v1 (plain floors)."""
     from genbench.benchmark.regions import removal_regions
     from genbench.benchmark.split import SHIPPED_SPLITS
 

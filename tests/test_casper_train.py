@@ -81,29 +81,30 @@ def test_train_from_the_command_line(toy_dataset: Path, tmp_path: Path, capsys: 
 
 def test_fine_tuning_starts_from_a_trained_checkpoint(toy_dataset: Path, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    """--init shipped: the packaged model's config and weights are the start; at learning rate 0 they are the end
+    """--init tiny: a shipped model's config and weights are the start; at learning rate 0 they are the end
     too, bit for bit (so nothing else, e.g. a fresh random init, got in); steps at the config's rate move them
     (the first step of the warm-up has rate 0, hence two)."""
     from safetensors.torch import load_file
 
-    from genbench.models.casper.method import WEIGHTS
+    from genbench.models.casper.method import SHIPPED
 
-    base = ["train", "casper", "--data", str(toy_dataset), "--init", "shipped", "--steps", "1", "--batch-size", "1",
+    base = ["train", "casper", "--data", str(toy_dataset), "--init", "tiny", "--steps", "1", "--batch-size", "1",
             "--val-data", "none"]
     assert main([*base, "--out", str(tmp_path / "still"), "--lr", "0"]) == 0
     assert main([*base, "--out", str(tmp_path / "moved"), "--steps", "2"]) == 0
-    shipped = load_file(str(WEIGHTS / "model.safetensors"))
+    tiny = SHIPPED["tiny"]
+    shipped = load_file(str(tiny / "model.safetensors"))
     still, moved = (load_file(str(tmp_path / name / "model.safetensors")) for name in ("still", "moved"))
     assert still.keys() == shipped.keys() and all(torch.equal(still[k], shipped[k]) for k in shipped)
     assert any(not torch.equal(moved[k], shipped[k]) for k in shipped)
     config = json.loads((tmp_path / "moved" / "config.json").read_text())
-    assert config["config"] == json.loads((WEIGHTS / "config.json").read_text())["config"]
-    assert config["training"]["settings"]["init"] == str(WEIGHTS)
+    assert config["config"] == json.loads((tiny / "config.json").read_text())["config"]
+    assert config["training"]["settings"]["init"] == str(tiny)
     # --prefill changes only what the network refines: same start, the config says so
     assert main([*base, "--out", str(tmp_path / "median"), "--lr", "0", "--prefill", "median"]) == 0
     median = load_file(str(tmp_path / "median" / "model.safetensors"))
     assert all(torch.equal(median[k], shipped[k]) for k in shipped)
-    shipped_config = json.loads((WEIGHTS / "config.json").read_text())["config"]
+    shipped_config = json.loads((tiny / "config.json").read_text())["config"]
     median_config = json.loads((tmp_path / "median" / "config.json").read_text())["config"]
     assert median_config == {**shipped_config, "prefill": "median"} and shipped_config["prefill"] == "cv2"
     capsys.readouterr()

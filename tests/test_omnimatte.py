@@ -166,7 +166,8 @@ def test_the_input_alpha_goes_to_the_layer_whose_solo_shows_most() -> None:
 def test_a_removal_models_traces_and_far_errors_start_no_alpha() -> None:
     """Solo video 1 keeps a faint trace of object 2's shadow and the clean plate has an error far from both
     objects: with the division and the attached-only rule, layer 1 starts with no alpha at either; without them
-    it does. The exact parts (each object's own shadow) start at their alpha either way."""
+    it does. The exact parts (each object's own shadow) start at their alpha either way. (The division is off by
+    default since the shipped Casper's solos made it lose on val-v2; this tests the rule itself.)"""
     bg = np.random.default_rng(5).integers(100, 200, (2, 32, 48, 3)).astype(np.uint8)
     masks = {1: np.zeros((2, 32, 48), bool), 2: np.zeros((2, 32, 48), bool)}
     masks[1][:, 8:12, 6:10] = masks[2][:, 8:12, 30:34] = True
@@ -178,7 +179,7 @@ def test_a_removal_models_traces_and_far_errors_start_no_alpha() -> None:
     solos[1][:, 12:16, 30:34] = np.round(bg[:, 12:16, 30:34] * 0.8)  # a trace of object 2's shadow left in solo 1
     plate = bg.copy()
     plate[:, 26:30, 40:46] = np.round(bg[:, 26:30, 40:46] * 0.7)  # the clean plate wrong far from every object
-    config = OmnimatteConfig()
+    config = OmnimatteConfig(min_floor=2 / 255, share=0.5)
     plain = evidence.gather(plate, solos, masks, frames, noise=config.noise_floor, min_floor=config.min_floor,
                             margin=config.quiet_margin)
     start = evidence.gather(plate, solos, masks, frames, **config.evidence_settings())
@@ -364,33 +365,37 @@ def test_readme_layering_figures_match_the_run_and_mask_alpha_is_recomputed() ->
 
 @pytest.mark.parametrize("key", ["mini-v2-layering", "mini-v1-layering"])
 def test_the_layering_runs_now_and_before_are_quoted(key: str) -> None:
-    """The README's layering paragraph quotes omnimatte's alpha IoU in the published run (docs/results/KEY),
-    without the start's two rules for a removal model's inputs (KEY/plain-start: the run published before them)
-    and, before that, with Casper's two sampling steps at the frame's own size (KEY/two-steps), all over the same
-    layers, and the gains over `mask-alpha` and over the plain start; each change improved the layering headline."""
+    """The README's layering paragraph quotes omnimatte's alpha IoU in the published run (docs/results/KEY: the
+    shipped `small` Casper's bg and solos), in the run with `tiny`'s and the start's rules chosen with them
+    (KEY/tiny), without those rules (KEY/plain-start: the run published before them) and, before that, with
+    `tiny`'s two sampling steps at the frame's own size (KEY/two-steps), all over the same layers, and the gain
+    over `mask-alpha`; each change to `tiny`'s pipeline improved the layering headline and the alpha IoU."""
     import re
 
     from tests.readme_tables import README
 
     folder = README.parent / "docs" / "results" / key
     runs = {name: json.loads((folder / sub / "results.json").read_text())
-            for name, sub in (("now", "."), ("plain", "plain-start"), ("two", "two-steps"))}
+            for name, sub in (("now", "."), ("tiny", "tiny"), ("plain", "plain-start"), ("two", "two-steps"))}
     assert len({run["dataset"]["sha256"] for run in runs.values()}) == 1
-    now, plain, two = (runs[n]["methods"]["omnimatte"] for n in ("now", "plain", "two"))
-    assert now["headline"] < plain["headline"] < two["headline"]
-    assert now["alpha"]["iou"] > max(plain["alpha"]["iou"], two["alpha"]["iou"])
+    now, tiny, plain, two = (runs[n]["methods"]["omnimatte"] for n in ("now", "tiny", "plain", "two"))
+    assert tiny["headline"] < plain["headline"] < two["headline"]
+    assert tiny["alpha"]["iou"] > max(plain["alpha"]["iou"], two["alpha"]["iou"])
     mask = runs["now"]["methods"]["mask-alpha"]["alpha"]["iou"]
+    assert now["alpha"]["iou"] > mask + 0.05
     text = " ".join(README.read_text().split())
-    iou = [f"{m['alpha']['iou']:.3f}" for m in (now, plain, two)]
+    iou = [f"{m['alpha']['iou']:.3f}" for m in (now, tiny, plain, two)]
     gain = f"+{now['alpha']['iou'] - mask:.3f}"
     if key == "mini-v2-layering":
+        assert now["headline"] < tiny["headline"]
         assert f"soft alpha IoU {iou[0]} vs {mask:.3f} ({gain} of the +0.10" in text
-        rules = f"+{now['alpha']['iou'] - plain['alpha']['iou']:.3f}"
-        assert f"{rules} of it: without them the same Casper gave {iou[1]}" in text
-        assert f"the layers had {iou[2]} (two-steps)" in text
+        assert f"the same run gave {iou[1]} (docs/results/mini-v2-layering/tiny); without those two rules {iou[2]}" \
+            in text
+        assert f"at the frame's own size {iou[3]} (two-steps)" in text
     else:
-        assert re.search(rf"On mini-v1 the same run gave {iou[0]} vs {mask:.3f} \({re.escape(gain)}; {iou[1]} without "
-                         rf"the two rules, {iou[2]} with two steps\)", text)
+        quoted = (rf"On mini-v1 the same run gave {iou[0]} vs {mask:.3f} \({re.escape(gain)}; `tiny`, trained on those "
+                  rf"looks: {iou[1]}, {iou[2]} without the two rules, {iou[3]} with two steps\)")
+        assert re.search(quoted, text)
 
 
 def test_the_gpu_trained_caspers_layering_runs_are_quoted() -> None:
@@ -420,8 +425,8 @@ def test_the_gpu_trained_caspers_layering_runs_are_quoted() -> None:
                             round(method["alpha"]["iou"], 3))
         assert [float(row[c]) for c in ("layering score ↓", "layers vs solo PSNR ↑", "alpha IoU ↑")] \
             == list(figures[prefill])
-    omni = shipped["methods"]["omnimatte"]
-    row = rows["shipped `tiny`"]
+    omni = json.loads((folder / "tiny" / "results.json").read_text())["methods"]["omnimatte"]
+    row = rows["`tiny`"]
     assert float(row["alpha IoU ↑"]) == round(omni["alpha"]["iou"], 3)
     assert float(row["layering score ↓"]) == round(omni["headline"], 4)
     (cv2_score, cv2_psnr, iou), (median_score, median_psnr, median_iou) = figures["cv2"], figures["median"]
@@ -476,7 +481,7 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
         np.mean(ious["plain"]), 3)
     assert float(rows["Casper bg + Casper solos, given the amodal masks (ground truth no method is given)"]["IoU"]) \
         == round(np.mean(ious["amodal"]), 3)
-    assert np.mean(ious["shipped"]) > np.mean(ious["plain"]) + 0.03
+    assert np.mean(ious["shipped"]) > np.mean(ious["plain"]) + 0.01
 
 
 def test_the_shipped_starting_rules_are_the_ones_val_v2_chose() -> None:

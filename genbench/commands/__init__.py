@@ -131,12 +131,12 @@ def _train(p: argparse.ArgumentParser) -> None:
                    help="wan2.1-fun-inp: safetensors with prompt_embeds (tokens, text_dim) (default: zeros)")
     p.add_argument("--init", metavar="DIR",
                    help="pixel: fine-tune: start from the weights (and config) of a trained checkpoint folder, or "
-                        "`shipped` for the Casper that ships in the package")
+                        "`shipped` for the reference Casper that ships in the package (`tiny`: the CPU-trained one)")
     p.add_argument("--crop", type=int,
                    help="pixel: the training window's side in pixels, a multiple of the network's stride (default: the "
                         "config's; frames smaller than it are edge-padded)")
     p.add_argument("--prefill", choices=["cv2", "median", "none"],
-                   help="pixel: the classical fill the network refines (default: the config's, or --init's: cv2)")
+                   help="pixel: the classical fill the network refines (default: the config's, or --init's)")
     p.add_argument("--out", required=True, help="checkpoint folder")
     p.add_argument("--steps", type=int, default=1000, help="total training steps (default 1000)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")

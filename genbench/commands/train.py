@@ -32,13 +32,14 @@ def _val_data(value: str | None) -> Path | str | None:
 
 
 def _init(value: str | None, config_name: str | None) -> tuple[Path | None, CasperConfig | None]:
-    """--init: the checkpoint folder to start from (`shipped`: the packaged Casper) and its config."""
+    """--init: the checkpoint folder to start from (`shipped`: the reference Casper; a shipped name: that one)
+    and its config."""
     if value is None:
         return None, None
     from genbench.models.casper.checkpoint import read_config
-    from genbench.models.casper.method import WEIGHTS
+    from genbench.models.casper.method import checkpoint_folder
 
-    folder = WEIGHTS if value == "shipped" else Path(value)
+    folder = checkpoint_folder(None if value == "shipped" else value)
     config, _ = read_config(folder)
     if config_name is not None and config_name != config.name:
         raise GenbenchError(f"--init {value} holds a {config.name!r} model, not {config_name!r}: drop --config")

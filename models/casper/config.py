@@ -85,11 +85,12 @@ class CasperConfig:
 
 
 CONFIGS: dict[str, CasperConfig] = {
-    # a 2-core CPU trains this in under an hour on 32x32 crops of 64x64 clips (the shipped checkpoint)
+    # a 2-core CPU trains this in under an hour on 32x32 crops of 64x64 clips (the shipped `casper:tiny`)
     "tiny": CasperConfig(sample_steps=1, snap=3, plate=8, fill_size=64),  # inference settings chosen on val splits
-    # a laptop CPU or a small GPU
+    # a laptop CPU or a small GPU (the shipped checkpoint: one H200, 64x64 crops of 96x96 v2 renders)
     "small": CasperConfig(name="small", channels=(32, 64, 128, 128), blocks=2, attention_heads=4,
-                          time_embed_dim=128, batch_size=8, learning_rate=5e-4),
+                          time_embed_dim=128, crop=64, batch_size=8, learning_rate=5e-4,
+                          sample_steps=1, snap=3, plate=8),  # inference settings chosen on val-v2
     # a GPU: 256x256 crops, 16-frame windows
     "base": CasperConfig(name="base", channels=(64, 128, 256, 384, 384), blocks=2, attention_heads=8,
                          time_embed_dim=256, frames=16, crop=256, batch_size=8, learning_rate=2e-4),

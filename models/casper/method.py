@@ -1,4 +1,4 @@
-"""The registered removal method ``casper``: the shipped checkpoint, or ``casper:PATH`` for another one."""
+"""The registered removal method ``casper``: a shipped checkpoint (``casper``, ``casper:tiny``), or ``casper:PATH``."""
 
 from __future__ import annotations
 
@@ -11,14 +11,24 @@ from genbench.errors import GenbenchError
 from genbench.methods import RemovalMethod
 from genbench.models.threads import torch_threads
 
-WEIGHTS = Path(__file__).resolve().parent / "weights"  # the reference checkpoint shipped with the package
+HERE = Path(__file__).resolve().parent
+WEIGHTS = HERE / "weights"  # the reference checkpoint shipped with the package: `small`, trained on a GPU
+SHIPPED = {"small": WEIGHTS, "tiny": HERE / "weights-tiny"}  # `casper:NAME`; `tiny`: the CPU-trained one before it
+
+
+def checkpoint_folder(checkpoint: str | Path | None) -> Path:
+    """The folder of `checkpoint`: None is the reference checkpoint, a name in SHIPPED a shipped one (a local
+    folder of that name is `./NAME`), anything else a path."""
+    if checkpoint is None or checkpoint == "":
+        return WEIGHTS
+    return SHIPPED.get(str(checkpoint), Path(checkpoint))
 
 
 class Casper(RemovalMethod):
     """Removes the trimask's 0-region and its effects (shadows, reflections) with a trained Casper model.
 
-    checkpoint: a folder with config.json + model.safetensors (default: the shipped reference
-    checkpoint, trained on Kubric renders at 64x64); its backbone (`backbones`) is read from its
+    checkpoint: a folder with config.json + model.safetensors, or a shipped checkpoint's name (default: the
+    reference checkpoint, `small`); its backbone (`backbones`) is read from its
     config.json, so a pixel-space CasperNet and a fine-tuned Wan2.1-Fun-InP load the same way.
     Sampling is deterministic (noise from `seed`), uses `steps` sampler steps (default: the
     checkpoint's), sliding temporal windows with overlap blending, and copies the preserve region
@@ -30,10 +40,10 @@ class Casper(RemovalMethod):
                  snap: int | None = None, device: str = "auto", threads: int | None = 1) -> None:
         from genbench.models.casper.backbones import backbone_of
 
-        folder = Path(checkpoint) if checkpoint else WEIGHTS
+        folder = checkpoint_folder(checkpoint)
         if not folder.is_dir():
             raise GenbenchError(f"Casper checkpoint {folder} does not exist; pass casper:PATH to a folder written "
-                                "by `genbench train casper`")
+                                f"by `genbench train casper`, or a shipped name ({', '.join(SHIPPED)})")
         self.checkpoint = folder
         self.threads = threads
         self.backbone = backbone_of(folder)
@@ -46,7 +56,7 @@ class Casper(RemovalMethod):
         import hashlib
         import json
 
-        folder = Path(checkpoint) if checkpoint else WEIGHTS
+        folder = checkpoint_folder(checkpoint)
         digest = hashlib.sha256()
         for name in ("config.json", "model.safetensors"):
             path = folder / name

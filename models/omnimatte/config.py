@@ -48,12 +48,12 @@ class OmnimatteConfig:
     weight_mask_inside: float = 0.1
     detail_transfer: bool = True
     noise_floor: float = 3.0  # differences within this many noise sigmas explain no alpha (`evidence`)
-    min_floor: float = 2.0 / 255.0  # the least noise floor, in colour units
+    min_floor: float = 3.0 / 255.0  # the least noise floor, in colour units
     floor_shrink: float = 1.0  # a change past the floor loses this many floors (1: soft, 0: hard thresholding)
     quiet_margin: int = 4  # pixels kept clear around the objects when measuring colour shift and noise
     use_frames: bool = True  # where the input video agrees with bg, no effect starts there
     attached_only: bool = True  # off the objects, only the input's alpha in patches touching an object counts
-    share: float | None = 0.5  # the input's alpha goes to the layer whose solo shows most; another keeps its own
+    share: float | None = None  # the input's alpha goes to the layer whose solo shows most; another keeps its own
     # where it is at least this share of the most (None: no division). Both `evidence`, chosen on val-v2
     seed: int = 0
     threads: int | None = 1  # torch CPU threads (None: torch's default); 1 ran 5x faster than 2 on the loaded
