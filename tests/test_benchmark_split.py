@@ -292,3 +292,19 @@ def test_the_shipped_split_holds_every_effect_kind_and_its_card_lists_them(tmp_p
     card = (tmp_path / "hub" / "README.md").read_text()
     for kind, (n, area) in counts.items():
         assert f"| {kind} | {n} | {100 * area:.2f} |" in card
+
+
+def test_a_tripod_window_in_the_footages_clean_plate_frames_is_found(tmp_path: Path) -> None:
+    """Every tripod window of the shipped mini splits lies inside its footage's object clip; a window moved onto
+    the clean-plate frames around it (what the full recipes' tripod part does: its ground truth is inverted) is
+    named."""
+    for key, root in sp.SHIPPED_SPLITS.items():
+        tripods = [sid for sid in list_scene_ids(root) if read_meta(root, sid).generator == "tripod"]
+        assert len(tripods) == 2 and sp.misplaced_tripod_windows(root, sp.recipe(key)) == [], key
+    copy = Path(shutil.copytree(sp.SHIPPED, tmp_path / "mini"))
+    sid = next(s for s in list_scene_ids(copy) if s.startswith("tripod"))
+    meta_path = scene_dir(copy, sid) / contract.META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["spec"]["frames"] = [0, 8]  # the leading plate frames (6 of them) and two of the object clip
+    meta_path.write_text(json.dumps(meta))
+    assert sp.misplaced_tripod_windows(copy, sp.recipe("mini-v2")) == [sid]
