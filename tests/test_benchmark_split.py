@@ -261,7 +261,8 @@ def test_split_names_resolve_to_their_newest_frozen_version() -> None:
     assert sp.MINI_V1.render_settings(1).worlds == ("sky", "gradient")  # v1 stays v1
     seeds = [seed for s in [*sp.SPLITS.values(), *sp.VALIDATIONS.values()] for seed in (s.kubric_seed, s.aux_seed)]
     v2_seeds = [seed for s in (sp.MINI_V2, sp.FULL_V2, sp.VALIDATION_V2) for seed in (s.kubric_seed, s.aux_seed)]
-    assert len(set(v2_seeds)) == len(v2_seeds) and len(set(seeds)) >= len(seeds) - 2  # v1 mini and full share seeds
+    assert len(set(v2_seeds)) == len(v2_seeds) and len(set(seeds)) >= len(seeds) - 4  # v1 mini and full share seeds,
+    assert sp.recipe("full-v3") == replace(sp.FULL_V2, version="3", tripod_plate_frames=13)  # as do full-v2 and v3
     with pytest.raises(GenbenchError, match="unknown benchmark split 'mini-v9'"):
         sp.recipe("mini-v9")
 
@@ -308,3 +309,6 @@ def test_a_tripod_window_in_the_footages_clean_plate_frames_is_found(tmp_path: P
     meta["spec"]["frames"] = [0, 8]  # the leading plate frames (6 of them) and two of the object clip
     meta_path.write_text(json.dumps(meta))
     assert sp.misplaced_tripod_windows(copy, sp.recipe("mini-v2")) == [sid]
+    # a recipe is safe when the clean plate holds most of its footage's frames: the full recipes before v3 were not
+    safe = {key for key, spec in sp.SPLITS.items() if 2 * spec.tripod_plate_frames > spec.frames}
+    assert safe == {"mini-v1", "mini-v2", "full-v3"}
