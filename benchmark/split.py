@@ -290,7 +290,8 @@ def write_checksums(root: Path, path: Path) -> Path:
 
 def read_checksums(path: Path) -> dict[str, str]:
     if not Path(path).is_file():
-        raise GenbenchError(f"{path}: no checksum file; pass one with --checksums")
+        raise GenbenchError(f"{path}: no checksum file (a split whose recipe is not frozen yet has none); pass one "
+                            "with --checksums")
     out = {}
     for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
         digest, sep, rel = line.partition("  ")
