@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -100,8 +100,7 @@ FULL_V2 = SplitRecipe(name="full", version="2", kubric_seed=5042, kubric_scenes=
 # v3 of the full split: v2's scenes, with tripod footage whose clean plate holds most frames (13 + 24 + 13), so
 # the tripod generator's temporal-median background is the empty scene; v2's (8 + 24 + 8) held the resting objects
 # and every tripod window of v2 lies in the clean-plate frames (`misplaced_tripod_windows`).
-FULL_V3 = SplitRecipe(name="full", version="3", kubric_seed=5042, kubric_scenes=40, resolution=128, frames=24,
-                      samples=32, aux_seed=5900, aux_scenes=16, paste_scenes=12, tripod_plate_frames=13)
+FULL_V3 = replace(FULL_V2, version="3", tripod_plate_frames=13)
 VALIDATION_V2 = SplitRecipe(name="val", version="2", kubric_seed=6085, kubric_scenes=6, resolution=96, frames=8,
                             samples=32, aux_seed=6900, aux_scenes=6, paste_scenes=2, tripod_plate_frames=6,
                             label="val")  # 6000-6099

@@ -126,6 +126,13 @@ def table_methods(key: str) -> dict[str, dict]:
     return methods
 
 
+def table_clips(key: str) -> pd.DataFrame:
+    """The per-clip rows of the methods that a README table of split `key` prints, from the runs that made them."""
+    rows = [pd.read_csv(RESULTS / folder / "per_clip.csv") for folder, _ in README_TABLES[key][1]]
+    return pd.concat([clips if names is None else clips[clips["method"].isin(names)]
+                      for clips, (_, names) in zip(rows, README_TABLES[key][1], strict=True)])
+
+
 @pytest.mark.parametrize("key", README_TABLES)
 def test_the_readme_tables_are_the_runs(key: str) -> None:
     """Each README results table prints, row by row, the runs it names (one dataset version per table)."""
@@ -144,7 +151,7 @@ def test_the_readme_tables_are_the_runs(key: str) -> None:
 def test_the_readme_counts_each_tables_clips_by_kind(key: str) -> None:
     """A by-kind table's heading says how many clips each kind's column averages ("light 11 clips, reflection 24,
     ..."): one per clip whose kind mask has pixels in the effect region, counted here from the per-clip rows."""
-    clips = pd.read_csv(RESULTS / README_TABLES[key][1][0][0] / "per_clip.csv")
+    clips = table_clips(key)
     title = next(t for t in README_TABLES[key][0] if t.startswith("By effect kind"))
     heading = " ".join(next(b for b in README.read_text().split("\n\n") if b.startswith(title)).split())
     one_method = clips[clips["method"] == "identity"]
@@ -474,11 +481,7 @@ def test_the_full_split_rebuild_reproduces_the_table_and_scores_the_gpu_trained_
 def test_the_full_table_without_its_tripod_clips_is_quoted() -> None:
     """The README's "Known defect": the full table's headlines over the clips that are not tripod windows (whose
     ground truth is inverted), recomputed from the rows of the runs the table prints."""
-    rows = []
-    for folder, names in README_TABLES["full-v2"][1]:
-        clips = pd.read_csv(RESULTS / folder / "per_clip.csv")
-        rows.append(clips[clips["method"].isin(names)])
-    clips = pd.concat(rows)
+    clips = table_clips("full-v2")
     clips = clips[~clips["scene_id"].str.startswith("tripod")]
     scores = {method: headline(part) for method, part in clips.groupby("method")}
     assert {len(part) for _, part in clips.groupby("method")} == {175}
