@@ -99,7 +99,8 @@ FULL_V2 = SplitRecipe(name="full", version="2", kubric_seed=5042, kubric_scenes=
                       samples=32, aux_seed=5900, aux_scenes=16, paste_scenes=12, tripod_plate_frames=8)  # 5000-5059
 # v3 of the full split: v2's scenes, with tripod footage whose clean plate holds most frames (13 + 24 + 13), so
 # the tripod generator's temporal-median background is the empty scene; v2's (8 + 24 + 8) held the resting objects
-# and every tripod window of v2 lies in the clean-plate frames (`misplaced_tripod_windows`).
+# and every tripod window of v2 lies in the clean-plate frames (`misplaced_tripod_windows`). v3's 5 tripod windows
+# all lie in the objects' frames.
 FULL_V3 = replace(FULL_V2, version="3", tripod_plate_frames=13)
 VALIDATION_V2 = SplitRecipe(name="val", version="2", kubric_seed=6085, kubric_scenes=6, resolution=96, frames=8,
                             samples=32, aux_seed=6900, aux_scenes=6, paste_scenes=2, tripod_plate_frames=6,
@@ -110,7 +111,7 @@ SEED_RANGES: dict[str, range] = {"mini-v2": range(4000, 4100), "full-v2": range(
 # Benchmark splits by key (`name-vN`); a bare name is the newest version whose checksums are committed.
 SPLITS: dict[str, SplitRecipe] = {s.key: s for s in (MINI_V1, FULL_V1, MINI_V2, FULL_V2, FULL_V3)}
 VALIDATIONS: dict[str, SplitRecipe] = {s.key: s for s in (VALIDATION_V1, VALIDATION_V2)}
-LATEST = {"mini": MINI_V2.key, "full": FULL_V2.key, "val": VALIDATION_V2.key}
+LATEST = {"mini": MINI_V2.key, "full": FULL_V3.key, "val": VALIDATION_V2.key}
 # Model selection: the newest validation recipe, from seeds no benchmark split uses; `genbench train casper`
 # validates on it.
 VALIDATION = VALIDATIONS[LATEST["val"]]

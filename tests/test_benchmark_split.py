@@ -228,7 +228,7 @@ def test_fetch_downloads_only_the_benchmark_config_from_the_split_repo(tmp_path:
 
 def test_every_frozen_split_has_committed_checksums_of_its_recipe() -> None:
     frozen = {name for name, spec in sp.SPLITS.items() if sp.checksum_file(spec).is_file()}
-    assert frozen >= {sp.LATEST["mini"], sp.LATEST["full"], "mini-v1", "full-v1", "full-v2"}
+    assert frozen >= {sp.LATEST["mini"], sp.LATEST["full"], "mini-v1", "full-v1", "full-v2", "full-v3"}
     for name in frozen:
         spec = sp.SPLITS[name]
         sums = sp.read_checksums(sp.checksum_file(spec))
@@ -255,7 +255,7 @@ def test_each_v2_seed_is_the_balanced_choice_of_its_range(key: str) -> None:
 
 def test_split_names_resolve_to_their_newest_frozen_version() -> None:
     assert sp.recipe("mini") is sp.MINI_V2 and sp.recipe("mini-v1") is sp.MINI_V1
-    assert sp.recipe("full") is sp.FULL_V2 and sp.recipe("full-v1") is sp.FULL_V1
+    assert sp.recipe("full") is sp.FULL_V3 and sp.recipe("full-v1") is sp.FULL_V1
     assert sp.recipe("val") is sp.VALIDATION is sp.VALIDATION_V2
     assert sp.MINI_V2.render_settings(1).worlds == ("sky", "gradient", "hdri")  # v2 draws every look
     assert sp.MINI_V1.render_settings(1).worlds == ("sky", "gradient")  # v1 stays v1

@@ -22,16 +22,17 @@ CASPER_DOC = RESULTS.parent / "casper.md"
 CLASSICAL = ("identity", "cv2-inpaint", "median", "flow-propagation")
 REGIONS = ("full", "object", "effect", "preserve")
 RUNS = {  # published runs of every removal baseline and `casper`: folder -> the split's key
-    "full-v2": "full-v2", "full-v1": "full-v1", "mini-v1": "mini-v1", "mini-v2": "mini-v2", "val-v2": "val-v2",
+    "full-v3": "full-v3", "full-v2": "full-v2", "full-v1": "full-v1", "mini-v1": "mini-v1", "mini-v2": "mini-v2",
+    "val-v2": "val-v2",
 }
 REBUILD = RESULTS / "full-v2-rebuild"
 README_TABLES = {  # the README's tables: split -> the lines they follow, the runs of their rows (folder, methods)
     "mini-v2": (("Protocol v2 on the shipped mini split", "By effect kind (the effect region"),
                 (("mini-v2", None),)),
-    # the full split: the baselines' run on the rebuild (`tiny` was its `casper`) and the shipped Casper's on it
-    "full-v2": (("The full split, rebuilt here", "By effect kind on the full split"),
-                (("full-v2-rebuild/all-methods", CLASSICAL), ("full-v2-rebuild/shipped", ("casper",)))),
+    "full-v3": (("The full split,", "By effect kind on the full split"), (("full-v3", None),)),
 }
+# full-v2 rebuilt here: the baselines' run (`tiny` was its `casper`) and the shipped Casper's on the same copy
+FULL_V2_REBUILD = (("full-v2-rebuild/all-methods", CLASSICAL), ("full-v2-rebuild/shipped", ("casper",)))
 BEFORE = {  # runs of the CPU-trained `tiny` (shipped before `small`; `casper:tiny`): split -> (folder, method)
     "full-v2": ("full-v2", "casper"), "full-v1": ("full-v1", "casper"),  # the official copies, scored then
     "mini-v2": ("mini-v2/tiny", "casper:tiny"), "mini-v1": ("mini-v1/tiny", "casper:tiny"),
@@ -99,7 +100,7 @@ def test_the_readme_quotes_the_run(run: tuple[dict, pd.DataFrame, str]) -> None:
     results, _, folder = run
     key = RUNS[folder]
     text = readme_prose()
-    if folder == "mini-v2":  # its tables: test_the_readme_tables_are_the_runs
+    if folder in README_TABLES:  # its tables: test_the_readme_tables_are_the_runs
         return
     if key == "val-v2":  # "the shipped Casper scores 0.1414 against `median`'s 0.1597"
         quoted = re.search(r"the shipped Casper scores (\d\.\d+) against `median`'s (\d\.\d+)", text)
@@ -117,20 +118,30 @@ def test_the_readme_quotes_the_run(run: tuple[dict, pd.DataFrame, str]) -> None:
         assert [float(g) for g in quoted.groups()] == [round(results["methods"][n]["headline"], 4) for n in names]
 
 
-def table_methods(key: str) -> dict[str, dict]:
-    """The results.json method entries that a README table of split `key` prints, from the runs that made them."""
+def table_methods_of(runs: tuple[tuple[str, tuple[str, ...] | None], ...]) -> dict[str, dict]:
+    """The results.json method entries of runs (folder, methods or None for all of them)."""
     methods = {}
-    for folder, names in README_TABLES[key][1]:
+    for folder, names in runs:
         results = json.loads((RESULTS / folder / "results.json").read_text())
         methods.update({n: s for n, s in results["methods"].items() if names is None or n in names})
     return methods
 
 
+def table_methods(key: str) -> dict[str, dict]:
+    """The results.json method entries that a README table of split `key` prints, from the runs that made them."""
+    return table_methods_of(README_TABLES[key][1])
+
+
+def runs_clips(runs: tuple[tuple[str, tuple[str, ...] | None], ...]) -> pd.DataFrame:
+    """The per-clip rows of the named methods of runs (folder, methods or None for all of them)."""
+    rows = [pd.read_csv(RESULTS / folder / "per_clip.csv") for folder, _ in runs]
+    return pd.concat([clips if names is None else clips[clips["method"].isin(names)]
+                      for clips, (_, names) in zip(rows, runs, strict=True)])
+
+
 def table_clips(key: str) -> pd.DataFrame:
     """The per-clip rows of the methods that a README table of split `key` prints, from the runs that made them."""
-    rows = [pd.read_csv(RESULTS / folder / "per_clip.csv") for folder, _ in README_TABLES[key][1]]
-    return pd.concat([clips if names is None else clips[clips["method"].isin(names)]
-                      for clips, (_, names) in zip(rows, README_TABLES[key][1], strict=True)])
+    return runs_clips(README_TABLES[key][1])
 
 
 @pytest.mark.parametrize("key", README_TABLES)
@@ -162,7 +173,7 @@ def test_the_readme_counts_each_tables_clips_by_kind(key: str) -> None:
 
 
 def test_the_readme_counts_the_full_splits_clips_by_source() -> None:
-    clips = pd.read_csv(RESULTS / "full-v2" / "per_clip.csv")
+    clips = pd.read_csv(RESULTS / "full-v3" / "per_clip.csv")
     one_method = clips[clips["method"] == "identity"]
     source = one_method["scene_id"].str.split("-").str[0].value_counts().to_dict()
     text = readme_prose()
@@ -478,13 +489,21 @@ def test_the_full_split_rebuild_reproduces_the_table_and_scores_the_gpu_trained_
     assert f"on the full split it is worse ({fine_tuned:.4f} vs {shipped:.4f}" in prose
 
 
-def test_the_full_table_without_its_tripod_clips_is_quoted() -> None:
-    """The README's "Known defect": the full table's headlines over the clips that are not tripod windows (whose
-    ground truth is inverted), recomputed from the rows of the runs the table prints."""
-    clips = table_clips("full-v2")
-    clips = clips[~clips["scene_id"].str.startswith("tripod")]
-    scores = {method: headline(part) for method, part in clips.groupby("method")}
+def test_full_v3_scores_full_v2s_clips_exactly_and_its_tripod_clips_are_quoted() -> None:
+    """full-v3 is full-v2 with new tripod clips: on every other clip each method of the README's full table scores
+    exactly what it scored on the full-v2 rebuild; the README's headlines over those 175 clips (full-v2 without its
+    inverted tripod clips) and its sentences on the tripod clips are the per-clip rows' means."""
+    v3, v2 = table_clips("full-v3"), runs_clips(FULL_V2_REBUILD)
+    columns = [c for c in v3.columns if c.endswith(("_psnr", "_ssim", "_lpips"))]
+
+    def shared(clips: pd.DataFrame) -> pd.DataFrame:
+        kept = clips[~clips["scene_id"].str.startswith("tripod")]
+        return kept.set_index(["method", "item"]).sort_index()[columns]
+
+    pd.testing.assert_frame_equal(shared(v3), shared(v2), check_exact=True)
+    clips = v3[~v3["scene_id"].str.startswith("tripod")]
     assert {len(part) for _, part in clips.groupby("method")} == {175}
+    scores = {method: headline(part) for method, part in clips.groupby("method")}
     text = readme_prose()
     quoted = ", ".join(f"{m} {scores[m]:.4f}" for m in CLASSICAL[:-1])
     assert (f"the headlines are {quoted}, flow-propagation {scores['flow-propagation']:.4f} and Casper "
@@ -492,3 +511,42 @@ def test_the_full_table_without_its_tripod_clips_is_quoted() -> None:
     casper, median = (clips[clips["method"] == m] for m in ("casper", "median"))
     assert (f"(object {casper['object_psnr'].mean():.2f} vs `median`'s {median['object_psnr'].mean():.2f} dB, LPIPS "
             f"{casper['object_lpips'].mean():.4f} vs {median['object_lpips'].mean():.4f})") in text
+    rebuild = table_methods_of(FULL_V2_REBUILD)
+    assert (f"the shipped Casper scored {rebuild['casper']['headline']:.4f} and `median` "
+            f"{rebuild['median']['headline']:.4f}") in text
+    tripod = {m: part for m, part in v3[v3["scene_id"].str.startswith("tripod")].groupby("method")}
+    assert {len(part) for part in tripod.values()} == {5}
+    casper, median, identity = tripod["casper"], tripod["median"], tripod["identity"]
+    assert (f"`median` scores {headline(median):.4f} there against Casper's {headline(casper):.4f} (object "
+            f"{median['object_psnr'].mean():.2f} vs {casper['object_psnr'].mean():.2f} dB), and Casper's effect "
+            f"region scores below the input's own ({casper['effect_psnr'].mean():.2f} vs "
+            f"{identity['effect_psnr'].mean():.2f} dB)") in text
+
+
+def test_the_readme_summary_of_the_full_split_is_its_table() -> None:
+    """The status paragraph and the prose under the full table: Casper's lead over `median`, recomputed."""
+    methods = table_methods("full-v3")
+    casper, median = methods["casper"], methods["median"]
+    lead = 1 - casper["headline"] / median["headline"]
+    object_db = casper["regions"]["object"]["psnr"] - median["regions"]["object"]["psnr"]
+    object_lpips = 1 - casper["regions"]["object"]["lpips"] / median["regions"]["object"]["lpips"]
+    text = readme_prose()
+    assert (f"by {lead:.0%} on the headline, by removing effects and in the object region ({object_db:.1f} dB and "
+            f"{object_lpips:.0%} less LPIPS") in text
+    assert f"leads the headline ({casper['headline']:.4f} vs `median`'s {median['headline']:.4f})" in text
+    assert (f"({casper['regions']['object']['psnr']:.2f} vs {median['regions']['object']['psnr']:.2f} dB, LPIPS "
+            f"{casper['regions']['object']['lpips']:.4f} vs {median['regions']['object']['lpips']:.4f})") in text
+    effect_db = casper["regions"]["effect"]["psnr"] - median["regions"]["effect"]["psnr"]
+    effect_lpips = 1 - casper["regions"]["effect"]["lpips"] / median["regions"]["effect"]["lpips"]
+    assert f"in the effect region +{effect_db:.1f} dB and {effect_lpips:.0%} less LPIPS" in text
+    full_psnr = {m: s["regions"]["full"]["psnr"] for m, s in methods.items()}
+    above = sum(v > full_psnr["casper"] for m, v in full_psnr.items() if m != "casper")
+    assert f"ranks it below {['no', 'one', 'two', 'three', 'four'][above]} baselines" in text
+
+
+def test_docs_casper_full_v3_by_source_table_recomputed() -> None:
+    clips = table_clips("full-v3")
+    models = {"`median`": "median", "`flow-propagation`": "flow-propagation", "Casper": "casper"}
+    columns = ("full_psnr", "object_psnr", "object_lpips", "effect_psnr", "effect_lpips")
+    assert source_table_rows("| source (clips) on full-v3 |", {label: clips[clips["method"] == m]
+                                                                for label, m in models.items()}, columns) == 12

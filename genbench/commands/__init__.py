@@ -230,7 +230,8 @@ def _benchmark(p: argparse.ArgumentParser) -> None:
     p.add_argument("dataset", nargs="?", metavar="DIR", help="split folder for verify/checksums (default: the "
                    "copy shipped in the package: mini-v1, mini-v2)")
     p.add_argument("--split", default="mini", help="which split: mini (ships in the package), full, or a version "
-                   "(mini-v1, mini-v2, full-v1, full-v2, val-v1, val-v2); a bare name is its newest frozen version")
+                   "(mini-v1, mini-v2, full-v1, full-v2, full-v3, val-v1, val-v2); a bare name is its newest frozen "
+                   "version")
     p.add_argument("--out", help="new folder to build or fetch into (build: or a URL, s3://, gs://)")
     p.add_argument("--from", dest="source", metavar="REPO_OR_DIR",
                    help="fetch: a Hub dataset repo id or a local `genbench publish` folder (default: the split's "
