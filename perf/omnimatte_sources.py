@@ -20,6 +20,12 @@ division of the input's alpha over that bg can reach). Printed: the mean over la
 (frames averaged as the benchmark does). `--figure` also writes a picture of each scene's middle frame: the
 input, the method's bg, the true bg, the true layers' alpha and the start's (all layers together, the largest
 per pixel), so one sees where the method's clean plate keeps an effect the input then cannot show over it.
+
+Last, where the true layers' alpha is at least 0.3 off the objects (the strong part of shadows and
+reflections), the mean alpha there (over all layers' such pixels) of: the truth, the start, each solo video
+over the method's bg, the input over the method's bg, and the input over the true bg (the last three by
+`minimal_alpha` with no floor): how much of a strong effect the clean plate keeps (the input shows less over
+it) and how much the solo videos lose on top of that.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ def main() -> int:
     from genbench.models.omnimatte import sources
     from genbench.models.omnimatte.config import OmnimatteConfig
     from genbench.models.omnimatte.evidence import gather, input_alpha, largest, nearest_object, quiet_pixels
+    from genbench.pixels import minimal_alpha
 
     data = Path(args.data) if args.data else SHIPPED
     scenes = [p for p in sorted((data / "scenes").iterdir()) if (p / "layers").is_dir()]
@@ -68,6 +75,8 @@ def main() -> int:
     scores: dict[str, list[float]] = {}
     layer_count = 0
     rows: list[np.ndarray] = []
+    strong: dict[str, float] = {}  # sums of alpha over the strong-effect pixels (see the docstring)
+    strong_pixels = 0
 
     def add(name: str, alpha: np.ndarray, truth: np.ndarray) -> None:
         scores.setdefault(name, []).append(mean_alpha_iou(alpha, truth))
@@ -113,6 +122,16 @@ def main() -> int:
                 add(f"input over {args.method} bg, {name}", np.maximum(visible[k], shown * (owner == i)), layers[k])
             oracle = np.minimum(shown, layers[k] / 255.0)
             add(f"input over {args.method} bg, oracle division", np.maximum(visible[k], oracle), layers[k])
+        over_method_bg = minimal_alpha(truth.frames / 255.0, made.bg / 255.0, 0.0)
+        over_true_bg = minimal_alpha(truth.frames / 255.0, truth.bg / 255.0, 0.0)
+        for k in ids:
+            where = off & (layers[k] / 255.0 >= 0.3)
+            strong_pixels += int(where.sum())
+            for name, alpha in (("true layer", layers[k] / 255.0), ("start", starts[own][k].alpha),
+                                (f"{args.method} solo over {args.method} bg",
+                                 minimal_alpha(made.solos[k] / 255.0, made.bg / 255.0, 0.0)),
+                                (f"input over {args.method} bg", over_method_bg), ("input over true bg", over_true_bg)):
+                strong[name] = strong.get(name, 0.0) + float(alpha[where].sum())
         if args.figure:
             rows.append(_figure_row(truth, made.bg, layers, {k: starts[own][k].alpha for k in ids}, args.method))
         print(f"{scene.name}: {len(ids)} layer(s)", flush=True)
@@ -124,6 +143,9 @@ def main() -> int:
     print(f"\nstarting alpha IoU on {data.name} ({layer_count} layers):")
     for name, values in scores.items():
         print(f"  {name:64s} {np.mean(values):.3f}")
+    print(f"\nmean alpha where the true layer's is at least 0.3 off the objects ({strong_pixels} pixels):")
+    for name, total in strong.items():
+        print(f"  {name:64s} {total / max(strong_pixels, 1):.3f}")
     return 0
 
 

@@ -457,6 +457,7 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
     plain = replace(shipped, attached_only=False, share=None)
     ious: dict[str, list[float]] = {"shipped": [], "plain": [], "amodal": []}
     figure = []
+    strong: dict[str, list[np.ndarray]] = {}  # the alpha of each source on strong-effect pixels (below)
     for scene in sorted((default_data() / "scenes").iterdir()):
         if not (scene / "layers").is_dir():
             continue
@@ -470,6 +471,17 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
             if name == "shipped":
                 truth = sources.from_scene(scene, "gt")
                 figure.append(perf._figure_row(truth, made.bg, layers, {k: start[k].alpha for k in visible}, "casper"))
+                off = ~np.any(np.stack(list(visible.values())), axis=0)
+                for k in visible:
+                    where = off & (layers[k] / 255.0 >= 0.3)
+                    for name, alpha in (("true layer", layers[k] / 255.0), ("the start", start[k].alpha),
+                                        ("Casper's solo over Casper's bg (no floor)", minimal_alpha(
+                                            made.solos[k] / 255.0, made.bg / 255.0, 0.0)),
+                                        ("the input over Casper's bg (no floor)", minimal_alpha(
+                                            made.frames / 255.0, made.bg / 255.0, 0.0)),
+                                        ("the input over the true bg (no floor)", minimal_alpha(
+                                            made.frames / 255.0, truth.bg / 255.0, 0.0))):
+                        strong.setdefault(name, []).append(alpha[where])
     # the committed picture (docs/omnimatte-casper-start.png, `--figure`) is what the script draws, to its palette
     drawn = np.concatenate(figure).astype(np.float64)
     committed = np.asarray(Image.open(README.parent / "docs" / "omnimatte-casper-start.png").convert("RGB"))
@@ -482,6 +494,14 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
     assert float(rows["Casper bg + Casper solos, given the amodal masks (ground truth no method is given)"]["IoU"]) \
         == round(np.mean(ious["amodal"]), 3)
     assert np.mean(ious["shipped"]) > np.mean(ious["plain"]) + 0.01
+    # the strong part of the effects: where a true layer's alpha is at least 0.3 off the objects
+    table = readme_rows("**The strong part of the effects**", README.parent / "docs" / "omnimatte.md")
+    column = f"mini-v2 ({sum(len(a) for a in strong['true layer']):,} px)"
+    for name, parts in strong.items():
+        assert float(table[name][column]) == round(float(np.concatenate(parts).mean()), 3), name
+    means = {name: float(np.concatenate(parts).mean()) for name, parts in strong.items()}
+    assert means["the start"] < means["Casper's solo over Casper's bg (no floor)"] < means[
+        "the input over Casper's bg (no floor)"] < means["the input over the true bg (no floor)"]
 
 
 def test_the_shipped_starting_rules_are_the_ones_val_v2_chose() -> None:
