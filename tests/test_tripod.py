@@ -181,6 +181,56 @@ def test_a_run_that_accepts_nothing_fails_with_its_reasons(tmp_path: Path, capsy
     assert not out.exists()
 
 
+def resting_footage(plate_frames: int, object_frames: int = 24) -> np.ndarray:
+    """A static camera: the textured scene alone for `plate_frames`, then a box resting in it for
+    `object_frames`, then the scene alone again for `plate_frames`."""
+    rng = np.random.default_rng(7)
+    plate = _texture(rng, H, W)
+    frames = []
+    for t in range(2 * plate_frames + object_frames):
+        image = plate.copy()
+        inside = t - plate_frames
+        if 0 <= inside < object_frames:
+            image[18:30, 26:38] = (210, 40, 35)
+        frames.append(np.clip(np.round(image + rng.normal(0, 1.5, size=image.shape)), 0, 255).astype(np.uint8))
+    return np.stack(frames)
+
+
+@pytest.mark.parametrize(("plate_frames", "windows"), [
+    (8, [(0, 8, "inverted"), (32, 40, "inverted")]),  # the object in 24 of 40 frames: it is in the median plate
+    (13, [(13, 37, None)]),  # 24 of 50: the plate is the empty scene
+])
+def test_an_object_resting_in_the_plate_gives_no_inverted_window(plate_frames: int, windows: list) -> None:
+    """The full benchmark recipes v1 and v2 made such footage: the windows in the clean-plate frames showed the
+    empty scene as input and the object as target. They are rejected, saying why; the right layout passes."""
+    from genbench.generators.tripod.make import analyse_frames
+
+    analysis = analyse_frames(resting_footage(plate_frames), "rest", TripodSettings(window=24))
+    assert analysis.rejection is None
+    got = [(w.start, w.stop, w.reason and ("inverted" if w.reason.startswith("the objects look like background")
+                                           else w.reason)) for w in analysis.windows]
+    assert got == windows
+
+
+def test_the_shipped_splits_tripod_clips_are_not_inverted() -> None:
+    """On the benchmark's tripod clips (input `rgb/full`, plate `rgb/bg`) the objects differ from a fill from their
+    surroundings far more in the input than in the plate, on every frame checked."""
+    from genbench.benchmark.split import SHIPPED_SPLITS
+    from genbench.frames import read_video
+    from genbench.generators.tripod.quality import inverted_reason, surroundings_fill_errors
+
+    checked = 0
+    for root in SHIPPED_SPLITS.values():
+        for sid in (s for s in list_scene_ids(root) if s.startswith("tripod")):
+            scene = root / contract.SCENES_DIR / sid
+            frames, plate = (read_video(scene / contract.RGB_DIR / v) for v in (contract.FULL, contract.BG))
+            errors = surroundings_fill_errors(frames, plate, read_video(scene / contract.MASKS_DIR /
+                                                                        contract.VISIBLE_DIR) > 0)
+            assert inverted_reason(errors) is None and (errors[:, 0] > 3 * errors[:, 1]).all(), (sid, errors)
+            checked += 1
+    assert checked == 4
+
+
 def test_windows_are_cut_at_the_border_and_by_length() -> None:
     objects = np.zeros((30, 10, 10), dtype=bool)
     objects[2:6, 0, 0] = True  # touches the border

@@ -14,6 +14,13 @@ Recorded in every tripod scene's meta.json (`quality`), beside the clip's noise 
 
 The bar (`reject_reason`): the clip's noise sigma at most `max_noise` levels, mask stability at least
 `min_stability`, unattached uncertain pixels at most `max_unattached` of the window.
+
+One check is not a recorded figure (it is in the rejection reason): `surroundings_fill_errors`, whether the
+objects look like an object in the input and like background in the plate. The plate is a temporal median, so an
+object that rests for most of the footage is *in* it, and the frames without it are where the pipeline finds a
+change: the window's input then shows the empty scene there and its target the object. A fill from the
+surroundings predicts background, not an object, so the input's object pixels must differ from it more than
+the plate's do.
 """
 
 from __future__ import annotations
@@ -113,3 +120,44 @@ def reject_reason(noise_sigma: float, quality: dict[str, Any], settings: TripodS
         return (f"unexplained changes: {quality['unattached_uncertain']:.1%} of the pixels are uncertain with no "
                 f"object near them, more than max_unattached {settings.max_unattached:.1%}")
     return None
+
+
+FILL_RADIUS = 5  # cv2.inpaint's neighbourhood for the surroundings' fill
+FILL_FRAMES = 8  # frames of a window the fill is compared on (evenly spaced over those with objects)
+FILL_MARGIN = 8  # pixels of surroundings kept around the objects' box (the fill works on that crop)
+MAX_INVERTED = 0.25  # a window is rejected when at least this share of the frames checked look inverted
+
+
+def surroundings_fill_errors(frames: np.ndarray, plate: np.ndarray, objects: np.ndarray) -> np.ndarray:
+    """(N, 2): for up to FILL_FRAMES frames with objects, the mean absolute difference (levels) over the object
+    pixels between a fill from their surroundings (`cv2.inpaint`, Telea) and the input `frames`, and the same for
+    the `plate` video; both (T, H, W, 3) uint8, objects (T, H, W) bool. The objects are grown by one pixel (their
+    anti-aliased rims). A real object gives a first figure well above the second; an object resting in the plate,
+    the reverse."""
+    present = np.flatnonzero(objects.any(axis=(1, 2)))
+    chosen = present[np.linspace(0, len(present) - 1, min(FILL_FRAMES, len(present))).round().astype(int)]
+    h, w = objects.shape[1:]
+    errors = np.zeros((len(chosen), 2))
+    for row, t in enumerate(chosen):
+        ys, xs = np.nonzero(objects[t])
+        y0, y1 = max(0, ys.min() - FILL_MARGIN), min(h, ys.max() + FILL_MARGIN + 1)
+        x0, x1 = max(0, xs.min() - FILL_MARGIN), min(w, xs.max() + FILL_MARGIN + 1)
+        hole = cv2.dilate(objects[t, y0:y1, x0:x1].astype(np.uint8), np.ones((3, 3), np.uint8))
+        for column, video in enumerate((frames, plate)):
+            crop = np.ascontiguousarray(video[t, y0:y1, x0:x1])
+            filled = cv2.inpaint(crop, hole, FILL_RADIUS, cv2.INPAINT_TELEA)
+            errors[row, column] = np.abs(filled.astype(np.int16) - crop.astype(np.int16))[hole > 0].mean()
+    return errors
+
+
+def inverted_reason(errors: np.ndarray) -> str | None:
+    """Why a window whose `surroundings_fill_errors` are `errors` looks inverted (its objects like background, its
+    plate like an object), or None when it does not."""
+    inverted = errors[:, 0] < errors[:, 1]
+    if not len(errors) or inverted.mean() < MAX_INVERTED:
+        return None
+    return (f"the objects look like background and the plate like an object on {int(inverted.sum())} of the "
+            f"{len(errors)} frames checked (a fill from the surroundings differs from the input by "
+            f"{errors[:, 0].mean():.1f} levels, from the plate by {errors[:, 1].mean():.1f}): an object resting for "
+            "most of the footage is in the temporal-median plate; give footage whose clean plate fills most of its "
+            "frames")
