@@ -521,6 +521,11 @@ def test_full_v3_scores_full_v2s_clips_exactly_and_its_tripod_clips_are_quoted()
             f"{median['object_psnr'].mean():.2f} vs {casper['object_psnr'].mean():.2f} dB), and Casper's effect "
             f"region scores below the input's own ({casper['effect_psnr'].mean():.2f} vs "
             f"{identity['effect_psnr'].mean():.2f} dB)") in text
+    # clip by clip: the two largest effect regions gain, the rim of clip 000006 loses most
+    gain = (casper.set_index("scene_id")["effect_psnr"] - identity.set_index("scene_id")["effect_psnr"]).round(2)
+    largest = sorted(gain.nlargest(2).tolist(), reverse=True)
+    assert f"(+{largest[0]:.2f} and +{largest[1]:.2f} dB over the input" in text
+    assert gain.idxmin() == "tripod-kubric-s5900-000006-w000" and f"over the edge ({gain.min():.2f} dB)" in text
 
 
 def test_the_readme_summary_of_the_full_split_is_its_table() -> None:
