@@ -247,6 +247,7 @@ def kubric_part(key: str) -> dict[str, dict]:
     (README, "On the Kubric part of the mini split", "mini-v2"),
     (CASPER_DOC, "### On the v2 mini split", "mini-v2"),
     (CASPER_DOC, "### On the v1 mini split", "mini-v1"),
+    (CASPER_DOC, "### At 256 px", "render-256"),  # a render: every clip is a Kubric clip
 ])
 def test_kubric_part_tables_recomputed(document: Path, title: str, key: str) -> None:
     expected = kubric_part(key)
@@ -547,6 +548,15 @@ def test_the_readme_summary_of_the_full_split_is_its_table() -> None:
     full_psnr = {m: s["regions"]["full"]["psnr"] for m, s in methods.items()}
     above = sum(v > full_psnr["casper"] for m, v in full_psnr.items() if m != "casper")
     assert f"ranks it below {['no', 'one', 'two', 'three', 'four'][above]} baselines" in text
+
+
+def test_the_256_px_run_is_quoted() -> None:
+    methods = kubric_part("render-256")
+    casper, median = methods["casper"], methods["median"]
+    best = max(s["regions"]["object"]["psnr"] for m, s in methods.items() if m != "casper")
+    quoted = (f"headline {casper['headline']:.4f} vs `median`'s {median['headline']:.4f}, object region "
+              f"{casper['regions']['object']['psnr']:.2f} dB vs the best baseline's {best:.2f}")
+    assert quoted in readme_prose() and casper["headline"] < median["headline"]
 
 
 def test_docs_casper_full_v3_by_source_table_recomputed() -> None:
