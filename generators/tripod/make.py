@@ -32,7 +32,13 @@ from genbench.generators.tripod.align import estimate_alignment, stabilise
 from genbench.generators.tripod.consistency import attached, drop_short_tracks, lasting, persistent
 from genbench.generators.tripod.noise import NoiseModel, fit_noise
 from genbench.generators.tripod.plate import expected, fit_exposure, fit_light, masked_median, plate_video
-from genbench.generators.tripod.quality import inverted_reason, reject_reason, surroundings_fill_errors, window_quality
+from genbench.generators.tripod.quality import (
+    frames_to_check,
+    inverted_reason,
+    reject_reason,
+    surroundings_fill_errors,
+    window_quality,
+)
 from genbench.generators.tripod.segment import FrameLabels, classify, edge_allowance, track
 from genbench.generators.tripod.settings import TripodSettings
 from genbench.generators.tripod.windows import Window, cut_windows
@@ -260,9 +266,11 @@ def _gate(analysis: Analysis, window: Window, settings: TripodSettings) -> Windo
         return Window(window.index, window.start, window.stop, f"pixels never seen clean: {fraction:.1%} of the "
                       f"object and shadow pixels were background in fewer than {settings.min_clean} frames, so the "
                       "plate there is a guess")
-    plate = plate_video(analysis.plate, analysis.gains[sl], analysis.offsets[sl],
-                        None if analysis.light is None else analysis.light[sl])
-    inverted = inverted_reason(surroundings_fill_errors(analysis.frames[sl], plate, tracks > 0))
+    checked = window.start + frames_to_check(tracks > 0)  # the plate of those frames only: the scene makes the rest
+    plate = plate_video(analysis.plate, analysis.gains[checked], analysis.offsets[checked],
+                        None if analysis.light is None else analysis.light[checked])
+    inverted = inverted_reason(surroundings_fill_errors(analysis.frames[checked], plate,
+                                                        analysis.tracks[checked] > 0))
     if inverted is not None:
         return Window(window.index, window.start, window.stop, inverted)
     figures = window_quality(tracks, analysis.shadow[sl], analysis.uncertain[sl], analysis.valid[sl],

@@ -128,14 +128,19 @@ FILL_MARGIN = 8  # pixels of surroundings kept around the objects' box (the fill
 MAX_INVERTED = 0.25  # a window is rejected when at least this share of the frames checked look inverted
 
 
-def surroundings_fill_errors(frames: np.ndarray, plate: np.ndarray, objects: np.ndarray) -> np.ndarray:
-    """(N, 2): for up to FILL_FRAMES frames with objects, the mean absolute difference (levels) over the object
-    pixels between a fill from their surroundings (`cv2.inpaint`, Telea) and the input `frames`, and the same for
-    the `plate` video; both (T, H, W, 3) uint8, objects (T, H, W) bool. The objects are grown by one pixel (their
-    anti-aliased rims). A real object gives a first figure well above the second; an object resting in the plate,
-    the reverse."""
+def frames_to_check(objects: np.ndarray) -> np.ndarray:
+    """Indices of up to FILL_FRAMES frames of (T, H, W) bool `objects` that hold an object, evenly spaced."""
     present = np.flatnonzero(objects.any(axis=(1, 2)))
-    chosen = present[np.linspace(0, len(present) - 1, min(FILL_FRAMES, len(present))).round().astype(int)]
+    return present[np.linspace(0, len(present) - 1, min(FILL_FRAMES, len(present))).round().astype(int)]
+
+
+def surroundings_fill_errors(frames: np.ndarray, plate: np.ndarray, objects: np.ndarray) -> np.ndarray:
+    """(N, 2): for the `frames_to_check`, the mean absolute difference (levels) over the object pixels between a
+    fill from their surroundings (`cv2.inpaint`, Telea) and the input `frames`, and the same for the `plate`
+    video; both (T, H, W, 3) uint8, objects (T, H, W) bool. The objects are grown by one pixel (their
+    anti-aliased rims). A real object gives a first figure well above the second; an object resting in the plate,
+    the reverse. Given only the frames to check, it checks them all."""
+    chosen = frames_to_check(objects)
     h, w = objects.shape[1:]
     errors = np.zeros((len(chosen), 2))
     for row, t in enumerate(chosen):
