@@ -30,6 +30,12 @@ class RemovalMethod(ABC):
         Returns (T, H, W, 3) uint8: the clip with the removed objects and their effects gone.
         """
 
+    def remove_sample(self, frames: np.ndarray, trimask: np.ndarray, sample: int) -> np.ndarray:
+        """The removal drawn with the `sample`-th seed after the method's own (0: `remove` itself). A method that
+        draws no noise has one answer for every seed (this default); a generative one overrides it."""
+        del sample
+        return self.remove(frames, trimask)
+
 
 class LayeringMethod(ABC):
     """Splits a clip into a background and one RGBA layer per object."""

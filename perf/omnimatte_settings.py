@@ -1,5 +1,5 @@
-"""How the starting alpha's settings for a removal model's inputs were chosen: its noise floor, then the
-attached-only rule and the division's share, swept on the validation split's layering scenes.
+"""How the starting alpha's settings for a removal model's inputs were chosen: the removal ensemble, its noise
+floor, then the attached-only rule and the division's share, swept on the validation split's layering scenes.
 
     .venv/bin/python perf/omnimatte_settings.py [--data DIR] [--method casper] [--json OUT]
 
@@ -8,14 +8,17 @@ first time; a few minutes), the bg and solo videos are made by `--method` (as `g
 --method omnimatte` makes them) and read from the ground truth; the starting alpha of
 `genbench.models.omnimatte.evidence.gather` (given the visible masks, as the layering method is) is scored with
 the benchmark's soft alpha IoU against the true layers (mean over layers, frames averaged as the benchmark
-does). Two sweeps, one after the other:
+does). Three sweeps, one after the other:
 
+0. **the ensemble** (`removal_samples` seeds x `removal_views` views of the clip, `ensemble.py`), with the
+   shipped start's other settings, on the method's inputs. The choice: the fewest members (samples x views;
+   then the fewest samples) within 0.002 of the best IoU (each member is one more run of the removal model).
 1. **the floor** (`noise_floor` sigmas, `min_floor` levels, `floor_shrink`; the shipped attached-only rule and
    share), on the method's inputs and on the true bg and solos degraded by 3 levels of noise (`degrade.py`,
    seeded; what `perf/omnimatte.py` measures the fit on), and on the exact ones. The choice: among the settings
    within 0.002 of the best IoU on the method's inputs, the one best on the degraded inputs, ties broken by the
    exact ones (the method's inputs barely tell the floors apart; the others show which floor loses least of
-   the effects it keeps).
+   the effects it keeps). On the chosen ensemble's inputs, as is the next sweep.
 2. **attached-only and share** (None: no division) at the chosen floor, on the method's inputs and on the exact
    bg and solos. The choice: the highest IoU on the method's inputs, or the smallest share within 0.002 of it
    with the same `attached_only` (a larger share costs more on exact inputs).
@@ -41,6 +44,8 @@ MIN_FLOORS = (2, 3)  # uint8 levels
 SHRINKS = (1.0, 0.5, 0.25, 0.0)
 DEGRADED = "noise 3/255"  # the level of `degrade.LEVELS` the floor is also judged on
 TOLERANCE = 0.002  # settings this close to the best IoU on the method's inputs count as level with it
+SAMPLES = (1, 2, 4, 8)  # removal_samples swept
+VIEW_COUNTS = (1, 2, 4)  # removal_views swept
 
 
 def choose(rows: list[dict]) -> dict:
@@ -50,6 +55,13 @@ def choose(rows: list[dict]) -> dict:
     near = [r for r in rows if r["attached_only"] == best["attached_only"] and r["share"] is not None
             and r["iou"] >= best["iou"] - TOLERANCE] if best["share"] is not None else [best]
     return min(near, key=lambda r: r["share"])
+
+
+def choose_ensemble(rows: list[dict]) -> dict:
+    """The fewest members (then the fewest samples) among the rows within TOLERANCE of the highest IoU."""
+    best = max(r["iou"] for r in rows)
+    return min((r for r in rows if r["iou"] >= best - TOLERANCE), key=lambda r: (r["samples"] * r["views"],
+                                                                                   r["samples"]))
 
 
 def choose_floor(rows: list[dict]) -> dict:
@@ -78,6 +90,7 @@ def main() -> int:
     from genbench.models.omnimatte import sources
     from genbench.models.omnimatte.config import OmnimatteConfig
     from genbench.models.omnimatte.degrade import LEVELS, degrade_inputs
+    from genbench.models.omnimatte.ensemble import Member, average, draws_noise
     from genbench.models.omnimatte.evidence import gather
 
     data = Path(args.data) if args.data else validation_split()
@@ -85,16 +98,27 @@ def main() -> int:
     if not scenes:
         sys.exit(f"{data}: no scene with ground-truth layers")
     level = next(lv for lv in LEVELS if lv.name == DEGRADED)
-    prepared = []
+    method = sources.removal_method(args.method)
+    samples_drawn = max(SAMPLES) if draws_noise(method) else 1
+    prepared, members = [], []  # members: per scene, (sample, view) -> that member's bg and solos
     for n, scene in enumerate(scenes):
         truth = sources.from_scene(scene, "gt")
         ids = sorted(truth.solos)
+        visible = {k: truth.visible == k for k in ids}
         bg, solos = degrade_inputs(truth.bg, truth.solos, level, seed=1000 * n)
-        inputs = {args.method: sources.from_scene(scene, args.method), "exact": truth,
-                  "degraded": replace(truth, bg=bg, solos=solos)}
+        members.append({(s, v): sources.from_removal(truth.frames, visible, Member(method, s, v))
+                        for v in range(max(VIEW_COUNTS)) for s in range(samples_drawn)})
+        inputs = {"exact": truth, "degraded": replace(truth, bg=bg, solos=solos)}
         layers = {k: read_video(scene / "layers" / str(k))[..., 3] for k in ids}
-        prepared.append((truth.frames, {k: truth.visible == k for k in ids}, inputs, layers))
-        print(f"{scene.name}: {len(ids)} layer(s)", flush=True)
+        prepared.append((truth.frames, visible, inputs, layers))
+        print(f"{scene.name}: {len(ids)} layer(s), {len(members[-1])} removals of each video", flush=True)
+
+    def use_ensemble(samples: int, views: int) -> None:
+        """The method's inputs of every scene: the mean of the first `samples` x `views` members."""
+        for (_, _, inputs, _), made in zip(prepared, members, strict=True):
+            chosen = [made[(s, v)] for v in range(views) for s in range(min(samples, samples_drawn))]
+            inputs[args.method] = replace(chosen[0], bg=average([m.bg for m in chosen]),
+                                          solos={k: average([m.solos[k] for m in chosen]) for k in chosen[0].solos})
 
     def mean_iou(config: OmnimatteConfig, source: str) -> float:
         scores = []
@@ -105,6 +129,12 @@ def main() -> int:
                 scores.append(mean_alpha_iou(start[k].alpha, layers[k]))
         return round(float(np.mean(scores)), 4)
 
+    ensemble_rows = []
+    for samples, views in itertools.product(SAMPLES if samples_drawn > 1 else (1,), VIEW_COUNTS):
+        use_ensemble(samples, views)
+        ensemble_rows.append({"samples": samples, "views": views, "iou": mean_iou(OmnimatteConfig(), args.method)})
+    ensemble = choose_ensemble(ensemble_rows)
+    use_ensemble(ensemble["samples"], ensemble["views"])
     floor_rows = []
     for noise, min_floor, shrink in itertools.product(NOISE_FLOORS, MIN_FLOORS, SHRINKS):
         row = {"noise_floor": noise, "min_floor_levels": min_floor, "floor_shrink": shrink}
@@ -120,8 +150,12 @@ def main() -> int:
                      "exact_iou": mean_iou(config, "exact")})
     chosen = choose(rows)
     layer_count = sum(len(p[3]) for p in prepared)
-    print(f"\nstarting alpha IoU on {data.name} ({layer_count} layers), {args.method}'s bg and solos | {DEGRADED} "
-          "| exact:")
+    print(f"\nstarting alpha IoU on {data.name} ({layer_count} layers), {args.method}'s bg and solos, the mean of "
+          "samples x views:")
+    for row in ensemble_rows:
+        mark = "  <- chosen" if row is ensemble else ""
+        print(f"  {row['samples']} x {row['views']}: {row['iou']:.4f}{mark}")
+    print(f"\nwith that ensemble's bg and solos | {DEGRADED} | exact:")
     for row in floor_rows:
         mark = "  <- chosen" if row is floor else ""
         print(f"  noise {row['noise_floor']} sigma, least {row['min_floor_levels']} levels, shrink "
@@ -133,7 +167,9 @@ def main() -> int:
               f"{row['iou']:.4f} | {row['exact_iou']:.4f}{mark}")
     if args.json:
         record = {"data": data.name, "layers": layer_count, "method": args.method, "tolerance": TOLERANCE,
-                  "degraded": DEGRADED, "floor_rows": floor_rows, "floor_chosen": floor_settings(floor),
+                  "degraded": DEGRADED, "ensemble_rows": ensemble_rows,
+                  "ensemble_chosen": {"removal_samples": ensemble["samples"], "removal_views": ensemble["views"]},
+                  "floor_rows": floor_rows, "floor_chosen": floor_settings(floor),
                   "rows": rows, "chosen": {"attached_only": chosen["attached_only"], "share": chosen["share"]}}
         Path(args.json).write_text(json.dumps(record, indent=1) + "\n")
     return 0

@@ -4,12 +4,13 @@ and how much of the truth the input video itself shows over Casper's bg.
     .venv/bin/python perf/omnimatte_sources.py [--data DIR] [--method casper] [--figure PNG]
 
 On every layering scene of a split (default: the shipped mini split), the bg and solo videos are made by
-`--method` (the way `genbench eval --task layering --method omnimatte` makes them) and read from the
+`--method` (the way `genbench eval --task layering --method omnimatte` makes them: the mean of the shipped
+ensemble's samples and views) and read from the
 ground truth; the starting alpha of `genbench.models.omnimatte.evidence.gather` (what the fit starts from,
 no fitting here, with the shipped settings), given the visible masks as the layering method is, is scored
 with the benchmark's soft alpha IoU against the true layers, for four pairings: method bg + method solos
 (what omnimatte gets), true bg + method solos, method bg + true solos, and true bg + true solos (the start's
-ceiling), for the first and the last also without the attached-only rule and the division, and for the first
+ceiling), for the first and the last also with the attached-only rule's other choice (no division), and for the first
 given the amodal masks (ground truth no method is given) instead of the visible ones. Beside them:
 the visible mask as alpha (the registered `mask-alpha`), the amodal mask as alpha (ground truth a method is
 not given), and the input's own alpha over the method's bg (`evidence.input_alpha`: all layers together,
@@ -72,6 +73,8 @@ def main() -> int:
         sys.exit(f"{data}: no scene with ground-truth layers")
     config = OmnimatteConfig()
     plain = replace(config, attached_only=False, share=None)
+    other = replace(config, attached_only=not config.attached_only, share=None)  # the attached-only rule's other choice
+    other_label = "with the attached-only rule" if other.attached_only else "without attached-only and division"
     scores: dict[str, list[float]] = {}
     layer_count = 0
     rows: list[np.ndarray] = []
@@ -83,7 +86,7 @@ def main() -> int:
 
     for scene in scenes:
         truth = sources.from_scene(scene, "gt")
-        made = sources.from_scene(scene, args.method)
+        made = sources.from_scene(scene, args.method, config.removal_samples, config.removal_views)
         ids = sorted(truth.solos)
         layer_count += len(ids)
         layers = {k: read_video(scene / "layers" / str(k))[..., 3] for k in ids}
@@ -101,10 +104,11 @@ def main() -> int:
         plain_starts = {}
         for name in (own, "true bg + true solos"):
             bg, solos = pairings[name]
-            plain_starts[name] = gather(bg, {k: solos[k] for k in ids}, visible, truth.frames,
-                                        **plain.evidence_settings())
+            solos = {k: solos[k] for k in ids}
+            plain_starts[name] = gather(bg, solos, visible, truth.frames, **plain.evidence_settings())
+            other_start = gather(bg, solos, visible, truth.frames, **other.evidence_settings())
             for k in ids:
-                add(f"{name}, without attached-only and division", plain_starts[name][k].alpha, layers[k])
+                add(f"{name}, {other_label}", other_start[k].alpha, layers[k])
         amodal = gather(made.bg, {k: made.solos[k] for k in ids}, {k: truth.masks[k] for k in ids}, truth.frames,
                         **config.evidence_settings())
         for k in ids:

@@ -18,6 +18,7 @@ import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,12 +26,17 @@ from genbench import contract
 from genbench.atomic import atomic_folder
 from genbench.errors import GenbenchError
 
+if TYPE_CHECKING:
+    from genbench.models.omnimatte.config import OmnimatteConfig
+    from genbench.models.omnimatte.sources import LayerInputs
+
 RESULT_FILE = "decompose.json"
 PREVIEW_FILE = "preview.gif"
 
 
-def _inputs(args: argparse.Namespace):  # -> LayerInputs
+def _inputs(args: argparse.Namespace, config: OmnimatteConfig) -> LayerInputs:
     from genbench.generators.video_io import read_frames, read_mask_folder
+    from genbench.models.omnimatte.ensemble import Ensemble
     from genbench.models.omnimatte.sources import from_removal, from_scene, removal_method
 
     source = Path(args.input)
@@ -39,7 +45,7 @@ def _inputs(args: argparse.Namespace):  # -> LayerInputs
     if (source / contract.META_FILE).is_file():
         if args.masks:
             raise GenbenchError(f"{source} is a scene folder: its masks are used; drop --masks")
-        return from_scene(source, args.method)
+        return from_scene(source, args.method, config.removal_samples, config.removal_views)
     if not args.masks:
         raise GenbenchError(f"{source} is not a scene folder; pass --masks DIR (instance-id images: 0 background, "
                             "k object k, one per frame)")
@@ -53,7 +59,8 @@ def _inputs(args: argparse.Namespace):  # -> LayerInputs
     ids = sorted(set(np.unique(ids_map).tolist()) - {0})
     if not ids:
         raise GenbenchError(f"{args.masks}: the masks hold no object (every pixel is 0)")
-    return from_removal(frames, {k: ids_map == k for k in ids}, removal_method(args.method), source=args.method)
+    method = Ensemble(removal_method(args.method), config.removal_samples, config.removal_views)
+    return from_removal(frames, {k: ids_map == k for k in ids}, method, source=args.method)
 
 
 def _out_folder(out: Path) -> None:
@@ -72,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _out_folder(out)
     config = replace(OmnimatteConfig(), seed=args.seed, **({"steps": args.steps} if args.steps else {}))
-    inputs = _inputs(args)
+    inputs = _inputs(args, config)
     if inputs.unlayered:
         print(f"objects {inputs.unlayered} have no solo video: the layers start from the solo videos alone, "
               "not from the input video (it is not the bg plus these layers)")

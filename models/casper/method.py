@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,11 @@ class Casper(RemovalMethod):
 
     def remove(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
         """frames (T, H, W, 3) uint8, trimask (T, H, W) uint8 -> (T, H, W, 3) uint8."""
+        return self.remove_sample(frames, trimask, 0)
+
+    def remove_sample(self, frames: np.ndarray, trimask: np.ndarray, sample: int) -> np.ndarray:
+        """The removal sampled from the starting noise of seed `seed + sample`."""
         check_removal_inputs(frames, trimask)
+        pipeline = self.pipeline if sample == 0 else replace(self.pipeline, seed=self.pipeline.seed + sample)
         with torch_threads(self.threads):
-            return self.pipeline(frames, trimask)
+            return pipeline(frames, trimask)

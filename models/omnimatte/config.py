@@ -52,9 +52,11 @@ class OmnimatteConfig:
     floor_shrink: float = 1.0  # a change past the floor loses this many floors (1: soft, 0: hard thresholding)
     quiet_margin: int = 4  # pixels kept clear around the objects when measuring colour shift and noise
     use_frames: bool = True  # where the input video agrees with bg, no effect starts there
-    attached_only: bool = True  # off the objects, only the input's alpha in patches touching an object counts
+    attached_only: bool = False  # off the objects, only the input's alpha in patches touching an object counts
     share: float | None = None  # the input's alpha goes to the layer whose solo shows most; another keeps its own
     # where it is at least this share of the most (None: no division). Both `evidence`, chosen on val-v2
+    removal_samples: int = 1  # bg and solo videos: the mean of this many samples (seeds) of the removal model
+    removal_views: int = 2  # ... in this many views of the clip (`ensemble.VIEWS`: mirrored, reversed); val-v2
     seed: int = 0
     threads: int | None = 1  # torch CPU threads (None: torch's default); 1 ran 5x faster than 2 on the loaded
     # 2-core machine, where a second thread mostly waits for a core
@@ -71,6 +73,9 @@ class OmnimatteConfig:
             (self.channels >= 4 and self.depth >= 1, "the U-Net needs channels >= 4 and depth >= 1"),
             (self.share is None or 0.0 <= self.share <= 1.0, f"share must be in [0, 1] or None, got {self.share}"),
             (0.0 <= self.floor_shrink <= 1.0, f"floor_shrink must be in [0, 1], got {self.floor_shrink}"),
+            (self.removal_samples >= 1, f"removal_samples must be >= 1, got {self.removal_samples}"),
+            (1 <= self.removal_views <= 4, f"removal_views must be 1-4 (as is, mirrored, reversed, both), "
+                                           f"got {self.removal_views}"),
         ]
         require_all(checks)
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from genbench.methods import LayeringMethod
 from genbench.models.omnimatte.config import OmnimatteConfig
+from genbench.models.omnimatte.ensemble import Ensemble
 from genbench.models.omnimatte.optimise import fit_layers
 from genbench.models.omnimatte.sources import DEFAULT_REMOVAL, from_removal, removal_method
 
@@ -20,7 +21,7 @@ class Omnimatte(LayeringMethod):
     def __init__(self, removal: str = DEFAULT_REMOVAL, config: OmnimatteConfig | None = None) -> None:
         self.removal = removal or DEFAULT_REMOVAL
         self.config = config or OmnimatteConfig()
-        self._method = removal_method(self.removal)
+        self._method = Ensemble(removal_method(self.removal), self.config.removal_samples, self.config.removal_views)
 
     @classmethod
     def fingerprint(cls, removal: str | None = None) -> str | None:
@@ -28,6 +29,11 @@ class Omnimatte(LayeringMethod):
         from genbench.methods import method_fingerprint
 
         return method_fingerprint(removal or DEFAULT_REMOVAL)
+
+    @classmethod
+    def describe(cls, removal: str | None = None) -> dict:
+        """What results.json records: the removal method and every setting of the start and the fit."""
+        return {"removal": removal or DEFAULT_REMOVAL, "config": OmnimatteConfig().to_dict()}
 
     def decompose(self, frames: np.ndarray, masks: dict[int, np.ndarray]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         """frames (T, H, W, 3) uint8; masks: id -> (T, H, W) bool visible. Returns (bg, {id: (T, H, W, 4) RGBA})."""

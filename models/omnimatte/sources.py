@@ -17,6 +17,7 @@ from genbench import contract
 from genbench.contract import TRIMASK_PRESERVE
 from genbench.errors import GenbenchError
 from genbench.frames import read_video
+from genbench.models.omnimatte.ensemble import Ensemble
 from genbench.records import TrimaskSpec
 from genbench.scene import read_meta
 from genbench.trimask import trimask
@@ -90,9 +91,10 @@ def _object_masks(folder: Path, ids: list[int], amodal: list[int], visible: np.n
             else visible == k for k in ids}
 
 
-def from_scene(scene: Path, method: str) -> LayerInputs:
+def from_scene(scene: Path, method: str, samples: int = 1, views: int = 1) -> LayerInputs:
     """Inputs for a scene folder (``<dataset>/scenes/<id>``): ``gt`` reads its bg and solo videos (only objects
-    with a ground-truth solo video get a layer); any other spec runs that removal method on `rgb/full`."""
+    with a ground-truth solo video get a layer); any other spec runs that removal method on `rgb/full`, its
+    output the mean of `samples` seeds and `views` views of the clip (`ensemble.Ensemble`)."""
     scene = Path(scene)
     if not (scene / contract.META_FILE).is_file():
         raise GenbenchError(f"{scene}: not a scene folder (no {contract.META_FILE}); pass <dataset>/scenes/<id>, "
@@ -111,4 +113,5 @@ def from_scene(scene: Path, method: str) -> LayerInputs:
                            _object_masks(scene, ids, meta.amodal, visible), visible, "gt")
     ids = meta.object_ids
     amodal = _object_masks(scene, ids, meta.amodal, visible)
-    return from_removal(frames, {k: visible == k for k in ids}, removal_method(method), amodal=amodal, source=method)
+    return from_removal(frames, {k: visible == k for k in ids}, Ensemble(removal_method(method), samples, views),
+                        amodal=amodal, source=method)
