@@ -101,14 +101,13 @@ def main() -> int:
             starts[name] = gather(bg, {k: solos[k] for k in ids}, visible, truth.frames, **config.evidence_settings())
             for k in ids:
                 add(name, starts[name][k].alpha, layers[k])
-        plain_starts = {}
         for name in (own, "true bg + true solos"):
             bg, solos = pairings[name]
-            solos = {k: solos[k] for k in ids}
-            plain_starts[name] = gather(bg, solos, visible, truth.frames, **plain.evidence_settings())
-            other_start = gather(bg, solos, visible, truth.frames, **other.evidence_settings())
+            other_start = gather(bg, {k: solos[k] for k in ids}, visible, truth.frames, **other.evidence_settings())
             for k in ids:
                 add(f"{name}, {other_label}", other_start[k].alpha, layers[k])
+        plain_start = starts[own] if plain == config else gather(  # the solo alphas that divide the input's below
+            made.bg, {k: made.solos[k] for k in ids}, visible, truth.frames, **plain.evidence_settings())
         amodal = gather(made.bg, {k: made.solos[k] for k in ids}, {k: truth.masks[k] for k in ids}, truth.frames,
                         **config.evidence_settings())
         for k in ids:
@@ -117,7 +116,7 @@ def main() -> int:
         shown = input_alpha(truth.frames, made.bg, quiet_pixels(visible, made.bg.shape[:3], config.quiet_margin),
                             noise=config.noise_floor, min_floor=config.min_floor, shrink=config.floor_shrink) * off
         nearest = nearest_object(visible, ids)
-        solo_alpha = np.stack([plain_starts[own][k].alpha * off for k in ids])
+        solo_alpha = np.stack([plain_start[k].alpha * off for k in ids])
         owners = {"to the nearest object": nearest, "to the solo showing most": largest(solo_alpha, nearest)}
         for i, k in enumerate(ids):
             add("visible mask as alpha (mask-alpha)", visible[k].astype(np.float64), layers[k])
