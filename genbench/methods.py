@@ -31,8 +31,10 @@ class RemovalMethod(ABC):
         """
 
     def remove_sample(self, frames: np.ndarray, trimask: np.ndarray, sample: int) -> np.ndarray:
-        """The removal drawn with the `sample`-th seed after the method's own (0: `remove` itself). A method that
-        draws no noise has one answer for every seed (this default); a generative one overrides it."""
+        """One draw of the removal: the `sample`-th seed after the method's own, on the clip as it is shown (a
+        method that averages views of the clip itself answers here for one view: whoever asks for draws, as
+        omnimatte's removal ensemble does, averages them). A method that draws no noise has one answer for every
+        seed (this default: `remove`); a generative one overrides it."""
         del sample
         return self.remove(frames, trimask)
 

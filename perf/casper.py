@@ -8,7 +8,8 @@ Makes a toy dataset in a temporary folder, then per config, in one process:
 - training: `Trainer.train_step` (batch, augmentation, forward, backward, AdamW, EMA) at the config's
   batch size, window and crop; 2 warm-up steps, then `--steps` timed;
 - inference: `CasperPipeline` (the config's DDIM steps, sliding windows, padding, preserve copy) on
-  one clip of `--frames` frames at `--resolution`; one warm-up call, then the best of 3.
+  one clip of `--frames` frames at `--resolution`, one view of it (the config's `views` N take N times as
+  long); one warm-up call, then the best of 3.
 
 Prints a Markdown table. Weights are untrained: speed does not depend on them.
 
@@ -53,7 +54,7 @@ def measure(config: str, data: Path, out: Path, steps: int, device: str, batch_s
         trainer.train_step()
     train_s = (time.perf_counter() - t0) / steps
     item = load_removal(data, removal_samples(data, "train")[0], None, target=False)
-    pipe = CasperPipeline(trainer.model.eval())
+    pipe = CasperPipeline(trainer.model.eval(), views=1)  # per view: `views` N takes N times as long
     pipe(item.frames, item.trimask)
     best = np.inf
     for _ in range(3):

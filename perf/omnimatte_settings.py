@@ -90,8 +90,9 @@ def main() -> int:
     from genbench.models.omnimatte import sources
     from genbench.models.omnimatte.config import OmnimatteConfig
     from genbench.models.omnimatte.degrade import LEVELS, degrade_inputs
-    from genbench.models.omnimatte.ensemble import Member, average, draws_noise
+    from genbench.models.omnimatte.ensemble import Member, draws_noise
     from genbench.models.omnimatte.evidence import gather
+    from genbench.models.views import average
 
     data = Path(args.data) if args.data else validation_split()
     scenes = [p for p in sorted((data / "scenes").iterdir()) if (p / "layers").is_dir()]

@@ -166,6 +166,44 @@ def test_inference_keeps_shape_and_preserve_region(toy_dataset: Path) -> None:
     assert np.array_equal(snapped[outside], frames[outside]) and np.array_equal(snapped[~outside], out[~outside])
 
 
+def test_views_average_the_answers_on_the_clip_mirrored_and_reversed(toy_dataset: Path, tmp_path: Path) -> None:
+    """`views` N is the mean of the answers on the first N views of the clip, each mapped back (default: the
+    config's); with two views the answer on the mirrored clip is the mirrored answer; omnimatte's removal ensemble
+    averages one-view draws (`remove_sample`), so its two views are Casper's two views; the preserve region stays
+    the input's."""
+    from genbench.models.casper.method import Casper
+    from genbench.models.omnimatte.ensemble import Ensemble
+    from genbench.models.views import average, seen
+
+    model = _model_that_changes_every_pixel()
+    frames, trimask = _clip(toy_dataset)
+    one = CasperPipeline(model, steps=2, seed=3)
+    answers = [seen(one(seen(frames, v), seen(trimask, v)), v) for v in range(4)]
+    assert not np.array_equal(answers[0], answers[1])  # the model depends on which way it is shown the clip
+    for views in (2, 4):
+        assert np.array_equal(CasperPipeline(model, steps=2, seed=3, views=views)(frames, trimask),
+                              average(answers[:views]))
+    two = CasperPipeline(model, steps=2, seed=3, views=2)
+    assert np.array_equal(two(seen(frames, 1), seen(trimask, 1)), seen(two(frames, trimask), 1))
+    keep = trimask == TRIMASK_PRESERVE
+    assert np.array_equal(two(frames, trimask)[keep], frames[keep])
+    save_pretrained(model, tmp_path / "views1")
+    save_pretrained(CasperNet(replace(MICRO_CV2, views=2)).eval(), tmp_path / "views2")
+    (tmp_path / "views2" / "model.safetensors").write_bytes((tmp_path / "views1" / "model.safetensors").read_bytes())
+    shipped_two = Casper(tmp_path / "views2", steps=2, seed=3)  # the config's views
+    assert np.array_equal(shipped_two.remove(frames, trimask), average(answers[:2]))
+    assert np.array_equal(Casper(tmp_path / "views2", steps=2, seed=3, views=1).remove(frames, trimask), answers[0])
+    assert np.array_equal(Ensemble(Casper(tmp_path / "views1", steps=2, seed=3), views=2).remove(frames, trimask),
+                          average(answers[:2]))
+    assert np.array_equal(Ensemble(shipped_two, views=2).remove(frames, trimask), average(answers[:2]))
+    assert np.array_equal(shipped_two.remove_sample(frames, trimask, 0), answers[0])  # a draw is one view
+    assert np.array_equal(Ensemble(shipped_two).remove(frames, trimask), answers[0])
+    with pytest.raises(GenbenchError, match="views must be 1 to 4"):
+        Casper(tmp_path / "views1", views=5)
+    with pytest.raises(GenbenchError, match="views must be 1 to 4"):
+        replace(MICRO_CV2, views=0)
+
+
 def test_plate_replaces_what_other_frames_see_steadily_and_nothing_else(toy_dataset: Path) -> None:
     from genbench.baselines.median import clean_plate, steady
 

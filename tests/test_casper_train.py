@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from genbench.cli import main
+from genbench.models.casper.config import CasperConfig
 from genbench.models.threads import torch_threads
 
 GENBENCH = str(Path(sys.executable).with_name("genbench"))
@@ -98,13 +99,14 @@ def test_fine_tuning_starts_from_a_trained_checkpoint(toy_dataset: Path, tmp_pat
     assert still.keys() == shipped.keys() and all(torch.equal(still[k], shipped[k]) for k in shipped)
     assert any(not torch.equal(moved[k], shipped[k]) for k in shipped)
     config = json.loads((tmp_path / "moved" / "config.json").read_text())
-    assert config["config"] == json.loads((tiny / "config.json").read_text())["config"]
+    # the shipped config.json, with the fields added since it was written at their defaults
+    shipped_config = CasperConfig.from_dict(json.loads((tiny / "config.json").read_text())["config"]).to_dict()
+    assert config["config"] == shipped_config
     assert config["training"]["settings"]["init"] == str(tiny)
     # --prefill changes only what the network refines: same start, the config says so
     assert main([*base, "--out", str(tmp_path / "median"), "--lr", "0", "--prefill", "median"]) == 0
     median = load_file(str(tmp_path / "median" / "model.safetensors"))
     assert all(torch.equal(median[k], shipped[k]) for k in shipped)
-    shipped_config = json.loads((tiny / "config.json").read_text())["config"]
     median_config = json.loads((tmp_path / "median" / "config.json").read_text())["config"]
     assert median_config == {**shipped_config, "prefill": "median"} and shipped_config["prefill"] == "cv2"
     capsys.readouterr()
@@ -139,8 +141,8 @@ def test_the_step_profile_names_where_the_time_goes(toy_dataset: Path, tmp_path:
     spec.loader.exec_module(perf)
     text = perf.profile_step("tiny", toy_dataset, tmp_path, steps=1, device="cpu", batch_size=2, crop=16, top=5)
     assert "batch 2 of 8x16x16" in text
-    share = re.search(r"batch building alone: [\d.]+ ms = ([\d.]+) of a step", text)
-    assert share and 0 < float(share.group(1)) < 1
+    share = re.search(r"batch building alone: ([\d.]+) ms = ([\d.]+) of a step", text)  # 0.00 on a busy machine
+    assert share and float(share.group(1)) > 0 and 0 <= float(share.group(2)) < 1
     rows = [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("| `")]
     assert len(rows) == 5 and any("convolution" in r[0] for r in rows)
     assert 0 < sum(float(r[3]) for r in rows) <= 1.0001

@@ -93,6 +93,9 @@ def test_train_resume_and_sample(toy_dataset: Path, tmp_path: Path, pretrained: 
     keep = trimask == TRIMASK_PRESERVE
     assert np.array_equal(out[keep], frames[keep])
     assert np.array_equal(out, method.remove(frames, trimask))  # deterministic
+    assert np.array_equal(method.remove_sample(frames, trimask, 0), out)  # a draw of the first seed
+    hole = trimask == TRIMASK_REMOVE
+    assert not np.array_equal(method.remove_sample(frames, trimask, 1)[hole], out[hole])  # the next seed
 
 
 def test_lora_and_eval_through_the_harness(toy_dataset: Path, tmp_path: Path, pretrained: Path) -> None:

@@ -8,7 +8,8 @@ import pytest
 from genbench.contract import TRIMASK_PRESERVE, TRIMASK_REMOVE, TRIMASK_UNCERTAIN
 from genbench.methods import RemovalMethod
 from genbench.models.omnimatte.config import OmnimatteConfig
-from genbench.models.omnimatte.ensemble import VIEWS, Ensemble, Member, average, draws_noise, seen
+from genbench.models.omnimatte.ensemble import Ensemble, Member, draws_noise
+from genbench.models.views import VIEWS, average, seen
 
 
 def _clip(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -337,7 +337,7 @@ def test_tinys_inference_settings_are_the_ones_val_v2_chose() -> None:
 
 
 SELECTION_RUNS = {  # docs/casper.md's choice of the shipped checkpoint on val-v2: run -> (pre-fill, steps, plate, fill)
-    None: ("cv2", 1, 8, None),  # the shipped Casper, in the published val-v2 run
+    "small-one-view": ("cv2", 1, 8, None),  # the shipped Casper's settings at one view (then views were chosen)
     "small-two-steps": ("cv2", 2, 8, None), "small-no-plate": ("cv2", 1, None, None),
     "small-fill64": ("cv2", 1, 8, 64), "gpu-small-median-plate": ("median", 1, 8, None),
     "small-median-no-plate": ("median", 1, None, None), "small-median-two-steps": ("median", 2, 8, None),
@@ -356,10 +356,10 @@ def test_the_shipped_checkpoint_and_settings_are_the_ones_val_v2_chose() -> None
     best = min(run["headline"] for run in runs.values())
     level = [name for name, run in runs.items() if run["headline"] <= best + 0.002]
     chosen = max(level, key=lambda name: runs[name]["regions"]["object"]["psnr"])
-    assert chosen is None and len(level) > 1
+    assert chosen == "small-one-view" and len(level) > 1
     checkpoint = json.loads((WEIGHTS / "config.json").read_text())
     config = checkpoint["config"]
-    prefill, steps, plate, fill = SELECTION_RUNS[None]
+    prefill, steps, plate, fill = SELECTION_RUNS[chosen]
     assert (config["prefill"], config["sample_steps"], config["plate"], config["fill_size"]) == \
         (prefill, steps, plate, fill)
     preset = CONFIGS["small"]
@@ -369,7 +369,7 @@ def test_the_shipped_checkpoint_and_settings_are_the_ones_val_v2_chose() -> None
     for record, setting in records.items():
         selection = checkpoint["training"][record]
         assert selection["chosen"] == {setting: config[setting]} and "val-v2" in selection["split"]
-        assert f"{runs[None]['headline']:.4f}" in selection["criterion"], record
+        assert f"{runs[chosen]['headline']:.4f}" in selection["criterion"], record
     quoted = " ".join(checkpoint["training"][r]["criterion"] for r in records)
     assert all(f"{run['headline']:.4f}" in quoted for run in runs.values())
     rows = CASPER_DOC.read_text().split("| pre-fill | DDIM steps | plate | fill size |")[1].split("\n\n")[0]
@@ -378,6 +378,35 @@ def test_the_shipped_checkpoint_and_settings_are_the_ones_val_v2_chose() -> None
         cells = (f"| {prefill} | {steps} | {plate or 'off'} | {fill or 'frame'} | {run['headline']:.4f} | "
                  f"{run['regions']['object']['psnr']:.2f} | {run['regions']['object']['lpips']:.4f} |")
         assert cells in rows.replace("**", ""), cells
+
+
+VIEWS_RUNS = {"small-one-view": 1, None: 2, "small-views4": 4}  # val-v2 runs of the shipped settings -> views
+
+
+def test_the_shipped_views_are_the_ones_val_v2_chose() -> None:
+    """The rule for views (within 0.002 of the lowest val-v2 headline, the fewest views: each is one more run of
+    the model), applied to the runs of the shipped settings at 1, 2 and 4 views, picks the shipped checkpoint's
+    `views`, which the published val-v2 run used; the `small` preset and config.json's record say the same and
+    quote every headline; docs/casper.md's table prints every run."""
+    from genbench.models.casper.config import CONFIGS
+    from genbench.models.casper.method import WEIGHTS
+
+    runs = {name: casper_run("val-v2", name) for name in VIEWS_RUNS}
+    best = min(run["headline"] for run in runs.values())
+    chosen = min((name for name, run in runs.items() if run["headline"] <= best + 0.002), key=VIEWS_RUNS.get)
+    checkpoint = json.loads((WEIGHTS / "config.json").read_text())
+    assert chosen is None and checkpoint["config"]["views"] == CONFIGS["small"].views == VIEWS_RUNS[chosen] == 2
+    assert runs["small-one-view"]["headline"] > best + 0.002  # one view is not level with the others
+    selection = checkpoint["training"]["views_selection"]
+    assert selection["chosen"] == {"views": 2} and "val-v2" in selection["split"]
+    assert all(f"{run['headline']:.4f}" in selection["criterion"] for run in runs.values())
+    rows = CASPER_DOC.read_text().split("| views | headline ↓ |")[1].split("\n\n")[0].replace("**", "")
+    for name, views in VIEWS_RUNS.items():
+        run = runs[name]
+        cells = (f"| {views} | {run['headline']:.4f} | {run['regions']['object']['psnr']:.2f} | "
+                 f"{run['regions']['object']['lpips']:.4f} | {run['regions']['effect']['psnr']:.2f} | "
+                 f"{run['regions']['effect']['lpips']:.4f} | {run['regions']['full']['psnr']:.2f} |")
+        assert cells in rows, cells
 
 
 GPU_RUNS = {  # docs/casper.md's GPU tables: row -> (split, variant run beside the published one, or a method of it)

@@ -32,7 +32,7 @@ class Backbone:
     """name: what --backbone takes; format: the ``format`` field of its checkpoints' config.json;
     configs: ``"module:attr"`` of a dict name -> config; default_config: the name used without --config;
     trainer: ``"module:Class"`` constructed with a `TrainSettings`, with ``run() -> Path``;
-    pipeline: ``"module:function"`` (folder, device, *, steps, seed, snap) -> remove(frames, trimask)."""
+    pipeline: ``"module:function"`` (folder, device, *, steps, seed, snap, views) -> remove(frames, trimask)."""
 
     name: str
     format: str

@@ -8,6 +8,7 @@ from typing import Any
 from genbench.errors import GenbenchError
 from genbench.jsonable import dataclass_from_json, dataclass_to_json
 from genbench.models.casper.prefill import PREFILLS
+from genbench.models.views import VIEWS
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class CasperConfig:
     # inference: the remove region's fill (where the plate is not kept) is sampled with the frame's long side at
     # `fill_size` pixels, the scale the network was trained at, and upscaled; None: at the frame's own size
     fill_size: int | None = None
+    # inference: the mean of the answers on the first `views` of `views.VIEWS` (as is, mirrored, reversed, both),
+    # each mapped back; 1: the clip as it is
+    views: int = 1
     # loss: changed pixels (input != target, or the remove region) weigh `change_weight` times more
     change_weight: float = 4.0
     # optimisation defaults (the train command may override them)
@@ -65,6 +69,9 @@ class CasperConfig:
         if self.fill_size is not None and self.fill_size < self.stride:
             raise GenbenchError(f"config {self.name!r}: fill_size must be at least the stride {self.stride} "
                                 f"or null, got {self.fill_size}")
+        if not 1 <= self.views <= len(VIEWS):
+            raise GenbenchError(f"config {self.name!r}: views must be 1 to {len(VIEWS)} ({', '.join(VIEWS)}), "
+                                f"got {self.views}")
         if self.frames < 1 or self.sample_steps < 1 or self.blocks < 1:
             raise GenbenchError(f"config {self.name!r}: frames, sample_steps and blocks must be >= 1")
 
@@ -90,7 +97,7 @@ CONFIGS: dict[str, CasperConfig] = {
     # a laptop CPU or a small GPU (the shipped checkpoint: one H200, 64x64 crops of 96x96 v2 renders)
     "small": CasperConfig(name="small", channels=(32, 64, 128, 128), blocks=2, attention_heads=4,
                           time_embed_dim=128, crop=64, batch_size=8, learning_rate=5e-4,
-                          sample_steps=1, snap=3, plate=8),  # inference settings chosen on val-v2
+                          sample_steps=1, snap=3, plate=8, views=2),  # inference settings chosen on val-v2
     # a GPU: 256x256 crops, 16-frame windows
     "base": CasperConfig(name="base", channels=(64, 128, 256, 384, 384), blocks=2, attention_heads=8,
                          time_embed_dim=256, frames=16, crop=256, batch_size=8, learning_rate=2e-4),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from genbench.baselines.common import check_removal_inputs
 from genbench.errors import GenbenchError
 from genbench.methods import RemovalMethod
 from genbench.models.threads import torch_threads
+from genbench.models.views import VIEWS
 
 HERE = Path(__file__).resolve().parent
 WEIGHTS = HERE / "weights"  # the reference checkpoint shipped with the package: `small`, trained on a GPU
@@ -33,22 +34,27 @@ class Casper(RemovalMethod):
     config.json, so a pixel-space CasperNet and a fine-tuned Wan2.1-Fun-InP load the same way.
     Sampling is deterministic (noise from `seed`), uses `steps` sampler steps (default: the
     checkpoint's), sliding temporal windows with overlap blending, and copies the preserve region
-    (trimask 255) from the input. snap: the pixel backbone's inference setting (ignored by Wan).
+    (trimask 255) from the input. snap, views: the pixel backbone's inference settings (default: the
+    checkpoint's; ignored by Wan).
     threads: torch CPU threads while it runs (default 1; None: torch's setting).
     """
 
     def __init__(self, checkpoint: str | Path | None = None, *, steps: int | None = None, seed: int = 0,
-                 snap: int | None = None, device: str = "auto", threads: int | None = 1) -> None:
+                 snap: int | None = None, views: int | None = None, device: str = "auto",
+                 threads: int | None = 1) -> None:
         from genbench.models.casper.backbones import backbone_of
 
         folder = checkpoint_folder(checkpoint)
         if not folder.is_dir():
             raise GenbenchError(f"Casper checkpoint {folder} does not exist; pass casper:PATH to a folder written "
                                 f"by `genbench train casper`, or a shipped name ({', '.join(SHIPPED)})")
+        if views is not None and not 1 <= views <= len(VIEWS):
+            raise GenbenchError(f"Casper views must be 1 to {len(VIEWS)} ({', '.join(VIEWS)}), got {views}")
         self.checkpoint = folder
         self.threads = threads
         self.backbone = backbone_of(folder)
-        self.pipeline = self.backbone.load_pipeline(folder, device, steps=steps, seed=seed, snap=snap)
+        self.pipeline = self.backbone.load_pipeline(folder, device, steps=steps, seed=seed, snap=snap,
+                                                     views=views)
 
     @classmethod
     def fingerprint(cls, checkpoint: str | None = None) -> str:
@@ -72,11 +78,13 @@ class Casper(RemovalMethod):
 
     def remove(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
         """frames (T, H, W, 3) uint8, trimask (T, H, W) uint8 -> (T, H, W, 3) uint8."""
-        return self.remove_sample(frames, trimask, 0)
+        return self._run(self.pipeline, frames, trimask)
 
     def remove_sample(self, frames: np.ndarray, trimask: np.ndarray, sample: int) -> np.ndarray:
-        """The removal sampled from the starting noise of seed `seed + sample`."""
+        """The removal sampled from the starting noise of seed `seed + sample`, on the clip as it is shown."""
+        return self._run(self.pipeline.one_draw(sample), frames, trimask)
+
+    def _run(self, pipeline: Any, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
         check_removal_inputs(frames, trimask)
-        pipeline = self.pipeline if sample == 0 else replace(self.pipeline, seed=self.pipeline.seed + sample)
         with torch_threads(self.threads):
             return pipeline(frames, trimask)

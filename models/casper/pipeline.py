@@ -11,7 +11,7 @@ output there is close to the input but not bit-exact, and the trimask says those
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ from genbench.models.casper.config import CasperConfig
 from genbench.models.casper.model import CasperNet
 from genbench.models.casper.prefill import prefill, static_plate
 from genbench.models.casper.scale import fill_from, shrink
+from genbench.models.views import average, seen
 
 
 def training_scheduler(config: CasperConfig) -> DDPMScheduler:
@@ -81,7 +82,8 @@ class CasperPipeline:
     steps: DDIM steps (default: the config's sample_steps); window, overlap: temporal windows in
     frames (default: the training length and half of it); snap: outside the remove region, pixels
     the model changed by at most this many levels (any channel) keep the input's value (default:
-    the config's); batch: windows per forward pass. With the config's ``plate`` set, remove-region pixels
+    the config's); views: the mean of the answers on this many views of the clip (`views.VIEWS`; default: the
+    config's); batch: windows per forward pass. With the config's ``plate`` set, remove-region pixels
     other frames see steadily take the temporal clean plate (`prefill.static_plate`); with its
     ``fill_size`` set and a larger frame, the rest of the remove region is filled from a second sample of the
     clip shrunk to that size (`scale`).
@@ -94,14 +96,26 @@ class CasperPipeline:
     overlap: int | None = None
     copy_preserve: bool = True
     snap: int | None = None
+    views: int | None = None
     batch: int = 8
 
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
+    def one_draw(self, sample: int) -> CasperPipeline:
+        """This pipeline for one draw: the seed `sample` after its own, the clip as it is shown (one view)."""
+        return replace(self, seed=self.seed + sample, views=1)
+
     def __call__(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
         """frames (T, H, W, 3) uint8, trimask (T, H, W) uint8 -> (T, H, W, 3) uint8."""
+        views = self.views or self.model.config.views
+        if views == 1:
+            return self.answer(frames, trimask)
+        return average([seen(self.answer(seen(frames, v), seen(trimask, v)), v) for v in range(views)])
+
+    def answer(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
+        """The removal of the clip as it is shown (one view)."""
         result, kept = self.sample_clip(frames, trimask)
         size = self.model.config.fill_size
         if size is None or max(trimask.shape[1:]) <= size:
@@ -166,9 +180,10 @@ class CasperPipeline:
 
 
 def load_pipeline(folder: Path, device: str, *, steps: int | None = None, seed: int = 0,
-                  snap: int | None = None) -> CasperPipeline:
+                  snap: int | None = None, views: int | None = None) -> CasperPipeline:
     """The pixel backbone's checkpoint in `folder` as a pipeline on `device` ("auto": cuda when available)."""
     from genbench.models.casper.checkpoint import from_pretrained
     from genbench.models.casper.train import resolve_device
 
-    return CasperPipeline(from_pretrained(folder, resolve_device(device)), steps=steps, seed=seed, snap=snap)
+    return CasperPipeline(from_pretrained(folder, resolve_device(device)), steps=steps, seed=seed, snap=snap,
+                          views=views)

@@ -10,7 +10,7 @@ from a generator seeded with `seed`; the preserve region (trimask 255) is copied
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,10 @@ class WanCasperPipeline:
     window: int | None = None
     overlap: int | None = None
     copy_preserve: bool = True
+
+    def one_draw(self, sample: int) -> WanCasperPipeline:
+        """This pipeline with the seed `sample` after its own."""
+        return replace(self, seed=self.seed + sample)
 
     @torch.no_grad()
     def __call__(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
@@ -84,10 +88,10 @@ class WanCasperPipeline:
 
 
 def load_pipeline(folder: Path, device: str, *, steps: int | None = None, seed: int = 0,
-                  snap: int | None = None) -> WanCasperPipeline:
-    """The Wan checkpoint in `folder` as a pipeline on `device` ("auto": cuda when available). `snap`
-    is a pixel-backbone setting and is not used here."""
+                  snap: int | None = None, views: int | None = None) -> WanCasperPipeline:
+    """The Wan checkpoint in `folder` as a pipeline on `device` ("auto": cuda when available). `snap` and
+    `views` are pixel-backbone settings and are not used here."""
     from genbench.models.casper.train import resolve_device
 
-    del snap
+    del snap, views
     return WanCasperPipeline(wan.load_checkpoint(folder, resolve_device(device)), steps=steps, seed=seed)

@@ -56,7 +56,7 @@ class OmnimatteConfig:
     share: float | None = None  # the input's alpha goes to the layer whose solo shows most; another keeps its own
     # where it is at least this share of the most (None: no division). Both `evidence`, chosen on val-v2
     removal_samples: int = 1  # bg and solo videos: the mean of this many samples (seeds) of the removal model
-    removal_views: int = 2  # ... in this many views of the clip (`ensemble.VIEWS`: mirrored, reversed); val-v2
+    removal_views: int = 2  # ... in this many views of the clip (`views.VIEWS`: mirrored, reversed); val-v2
     seed: int = 0
     threads: int | None = 1  # torch CPU threads (None: torch's default); 1 ran 5x faster than 2 on the loaded
     # 2-core machine, where a second thread mostly waits for a core

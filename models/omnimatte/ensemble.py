@@ -3,8 +3,8 @@
 The starting alpha turns every difference between a solo video and the clean plate into alpha, so what one
 sample of a generative removal model gets wrong (a shadow left half-removed, a fill that differs from frame to
 frame) becomes alpha too. The mean of several samples keeps what they agree on. Besides the seeds, a clip is
-also shown mirrored left to right and played backwards, which change nothing a removal should depend on
-(shadows fall the mirrored way, a resting object stays put), and each output is mapped back before averaging.
+also shown mirrored left to right and played backwards (`genbench.models.views`), and each output is mapped back
+before averaging.
 A method that draws no noise has one sample per view (`RemovalMethod.remove_sample`).
 """
 
@@ -15,22 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from genbench.methods import RemovalMethod
-
-VIEWS = ("as is", "mirrored", "reversed", "mirrored and reversed")  # `removal_views` takes the first N
-
-
-def seen(video: np.ndarray, view: int) -> np.ndarray:
-    """`video` (T, H, W, ...) as view `view` of VIEWS shows it; each view is its own inverse."""
-    if view in (1, 3):
-        video = video[:, :, ::-1]
-    if view in (2, 3):
-        video = video[::-1]
-    return np.ascontiguousarray(video)
-
-
-def average(videos: list[np.ndarray]) -> np.ndarray:
-    """The per-pixel mean of uint8 videos of one shape, rounded to uint8."""
-    return np.round(np.mean(np.stack(videos).astype(np.float64), axis=0)).astype(np.uint8)
+from genbench.models.views import average, seen
 
 
 def draws_noise(method: RemovalMethod) -> bool:
@@ -53,8 +38,9 @@ class Member(RemovalMethod):
 
 @dataclass
 class Ensemble(RemovalMethod):
-    """The mean of `method`'s removals over `samples` seeds and the first `views` of VIEWS (samples x views
-    members); samples = views = 1 is `method.remove` itself."""
+    """The mean of `method`'s draws (`remove_sample`: one seed, one view) over `samples` seeds and the first
+    `views` of `views.VIEWS` (samples x views members), in place of any averaging over views the method does itself
+    (Casper's `views`: the same views, the same mean); samples = views = 1 is its first draw."""
 
     method: RemovalMethod
     samples: int = 1
@@ -67,5 +53,5 @@ class Ensemble(RemovalMethod):
     def remove(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
         members = self.members()
         if len(members) == 1:
-            return self.method.remove(frames, trimask)
+            return members[0].remove(frames, trimask)
         return average([m.remove(frames, trimask) for m in members])
