@@ -22,6 +22,13 @@ def seen(video: np.ndarray, view: int) -> np.ndarray:
     return np.ascontiguousarray(video)
 
 
+def views_out_of_range(views: int) -> str | None:
+    """Why `views` is not a number of VIEWS to take (a one-line reason), or None when it is."""
+    if 1 <= views <= len(VIEWS):
+        return None
+    return f"must be 1 to {len(VIEWS)} ({', '.join(VIEWS)}), got {views}"
+
+
 def average(videos: list[np.ndarray]) -> np.ndarray:
     """The per-pixel mean of uint8 videos of one shape, rounded to uint8."""
     return np.round(np.mean(np.stack(videos).astype(np.float64), axis=0)).astype(np.uint8)

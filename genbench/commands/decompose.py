@@ -36,8 +36,7 @@ PREVIEW_FILE = "preview.gif"
 
 def _inputs(args: argparse.Namespace, config: OmnimatteConfig) -> LayerInputs:
     from genbench.generators.video_io import read_frames, read_mask_folder
-    from genbench.models.omnimatte.ensemble import Ensemble
-    from genbench.models.omnimatte.sources import from_removal, from_scene, removal_method
+    from genbench.models.omnimatte.sources import from_removal, from_scene, removal_ensemble
 
     source = Path(args.input)
     if not source.exists():
@@ -59,7 +58,7 @@ def _inputs(args: argparse.Namespace, config: OmnimatteConfig) -> LayerInputs:
     ids = sorted(set(np.unique(ids_map).tolist()) - {0})
     if not ids:
         raise GenbenchError(f"{args.masks}: the masks hold no object (every pixel is 0)")
-    method = Ensemble(removal_method(args.method), config.removal_samples, config.removal_views)
+    method = removal_ensemble(args.method, config.removal_samples, config.removal_views)
     return from_removal(frames, {k: ids_map == k for k in ids}, method, source=args.method)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from genbench.errors import GenbenchError
 from genbench.jsonable import dataclass_from_json, dataclass_to_json
 from genbench.models.casper.prefill import PREFILLS
-from genbench.models.views import VIEWS
+from genbench.models.views import views_out_of_range
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,8 @@ class CasperConfig:
         if self.fill_size is not None and self.fill_size < self.stride:
             raise GenbenchError(f"config {self.name!r}: fill_size must be at least the stride {self.stride} "
                                 f"or null, got {self.fill_size}")
-        if not 1 <= self.views <= len(VIEWS):
-            raise GenbenchError(f"config {self.name!r}: views must be 1 to {len(VIEWS)} ({', '.join(VIEWS)}), "
-                                f"got {self.views}")
+        if reason := views_out_of_range(self.views):
+            raise GenbenchError(f"config {self.name!r}: views {reason}")
         if self.frames < 1 or self.sample_steps < 1 or self.blocks < 1:
             raise GenbenchError(f"config {self.name!r}: frames, sample_steps and blocks must be >= 1")
 

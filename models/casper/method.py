@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -11,7 +11,6 @@ from genbench.baselines.common import check_removal_inputs
 from genbench.errors import GenbenchError
 from genbench.methods import RemovalMethod
 from genbench.models.threads import torch_threads
-from genbench.models.views import VIEWS
 
 HERE = Path(__file__).resolve().parent
 WEIGHTS = HERE / "weights"  # the reference checkpoint shipped with the package: `small`, trained on a GPU
@@ -48,8 +47,6 @@ class Casper(RemovalMethod):
         if not folder.is_dir():
             raise GenbenchError(f"Casper checkpoint {folder} does not exist; pass casper:PATH to a folder written "
                                 f"by `genbench train casper`, or a shipped name ({', '.join(SHIPPED)})")
-        if views is not None and not 1 <= views <= len(VIEWS):
-            raise GenbenchError(f"Casper views must be 1 to {len(VIEWS)} ({', '.join(VIEWS)}), got {views}")
         self.checkpoint = folder
         self.threads = threads
         self.backbone = backbone_of(folder)
@@ -84,7 +81,8 @@ class Casper(RemovalMethod):
         """The removal sampled from the starting noise of seed `seed + sample`, on the clip as it is shown."""
         return self._run(self.pipeline.one_draw(sample), frames, trimask)
 
-    def _run(self, pipeline: Any, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
+    def _run(self, pipeline: Callable[[np.ndarray, np.ndarray], np.ndarray], frames: np.ndarray,
+             trimask: np.ndarray) -> np.ndarray:
         check_removal_inputs(frames, trimask)
         with torch_threads(self.threads):
             return pipeline(frames, trimask)

@@ -21,11 +21,12 @@ from torch.nn import functional as F
 
 from genbench.baselines.common import remove_region
 from genbench.contract import TRIMASK_PRESERVE, TRIMASK_REMOVE
+from genbench.errors import GenbenchError
 from genbench.models.casper.config import CasperConfig
 from genbench.models.casper.model import CasperNet
 from genbench.models.casper.prefill import prefill, static_plate
 from genbench.models.casper.scale import fill_from, shrink
-from genbench.models.views import average, seen
+from genbench.models.views import average, seen, views_out_of_range
 
 
 def training_scheduler(config: CasperConfig) -> DDPMScheduler:
@@ -98,6 +99,10 @@ class CasperPipeline:
     snap: int | None = None
     views: int | None = None
     batch: int = 8
+
+    def __post_init__(self) -> None:
+        if self.views is not None and (reason := views_out_of_range(self.views)):
+            raise GenbenchError(f"Casper views {reason}")
 
     @property
     def device(self) -> torch.device:

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from genbench.errors import require_all
+from genbench.models.views import views_out_of_range
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,8 @@ class OmnimatteConfig:
             (self.share is None or 0.0 <= self.share <= 1.0, f"share must be in [0, 1] or None, got {self.share}"),
             (0.0 <= self.floor_shrink <= 1.0, f"floor_shrink must be in [0, 1], got {self.floor_shrink}"),
             (self.removal_samples >= 1, f"removal_samples must be >= 1, got {self.removal_samples}"),
-            (1 <= self.removal_views <= 4, f"removal_views must be 1-4 (as is, mirrored, reversed, both), "
-                                           f"got {self.removal_views}"),
+            (views_out_of_range(self.removal_views) is None,
+             f"removal_views {views_out_of_range(self.removal_views)}"),
         ]
         require_all(checks)
 

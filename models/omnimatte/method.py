@@ -6,9 +6,8 @@ import numpy as np
 
 from genbench.methods import LayeringMethod
 from genbench.models.omnimatte.config import OmnimatteConfig
-from genbench.models.omnimatte.ensemble import Ensemble
 from genbench.models.omnimatte.optimise import fit_layers
-from genbench.models.omnimatte.sources import DEFAULT_REMOVAL, from_removal, removal_method
+from genbench.models.omnimatte.sources import DEFAULT_REMOVAL, from_removal, removal_ensemble
 
 
 class Omnimatte(LayeringMethod):
@@ -21,7 +20,7 @@ class Omnimatte(LayeringMethod):
     def __init__(self, removal: str = DEFAULT_REMOVAL, config: OmnimatteConfig | None = None) -> None:
         self.removal = removal or DEFAULT_REMOVAL
         self.config = config or OmnimatteConfig()
-        self._method = Ensemble(removal_method(self.removal), self.config.removal_samples, self.config.removal_views)
+        self._method = removal_ensemble(self.removal, self.config.removal_samples, self.config.removal_views)
 
     @classmethod
     def fingerprint(cls, removal: str | None = None) -> str | None:

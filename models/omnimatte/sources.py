@@ -66,6 +66,11 @@ def removal_method(spec: str):  # -> RemovalMethod
     return method
 
 
+def removal_ensemble(spec: str, samples: int = 1, views: int = 1) -> Ensemble:
+    """The removal method of `spec` as omnimatte runs it: the mean of `samples` seeds x `views` views of the clip."""
+    return Ensemble(removal_method(spec), samples, views)
+
+
 def from_removal(frames: np.ndarray, masks: dict[int, np.ndarray], method, spec: TrimaskSpec | None = None,
                  amodal: dict[int, np.ndarray] | None = None, source: str = "removal") -> LayerInputs:
     """bg and solo videos from a removal method. frames (T, H, W, 3) uint8; masks: id -> (T, H, W) bool visible."""
@@ -113,5 +118,5 @@ def from_scene(scene: Path, method: str, samples: int = 1, views: int = 1) -> La
                            _object_masks(scene, ids, meta.amodal, visible), visible, "gt")
     ids = meta.object_ids
     amodal = _object_masks(scene, ids, meta.amodal, visible)
-    return from_removal(frames, {k: visible == k for k in ids}, Ensemble(removal_method(method), samples, views),
+    return from_removal(frames, {k: visible == k for k in ids}, removal_ensemble(method, samples, views),
                         amodal=amodal, source=method)
