@@ -42,11 +42,11 @@ import numpy as np
 from genbench import contract
 from genbench.benchmark import items as it
 from genbench.benchmark.metrics import PROTOCOL, FrameScorer
+from genbench.benchmark.predicting import Job, predict_items
 from genbench.benchmark.predictions import (
     combine_digests,
     open_cache,
     validate_predictions,
-    write_item,
 )
 from genbench.benchmark.prove import PROVE_COMMIT
 from genbench.benchmark.regions import removal_regions, split_regions
@@ -88,12 +88,15 @@ class EvalSettings:
     max_frames: int | None = None
     device: str | None = None  # None: CUDA when available, else CPU
     readers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))  # threads reading frames ahead
+    workers: int = 1  # processes running a method at once (`predicting.predict_items`): the same bytes, sooner
 
     def __post_init__(self) -> None:
         if self.task not in it.TASKS:
             raise GenbenchError(f"task {self.task!r} is not one of {', '.join(it.TASKS)}")
         if self.max_frames is not None and self.max_frames < 1:
             raise GenbenchError(f"the frame cap must be >= 1, got {self.max_frames}")
+        if self.workers < 1:
+            raise GenbenchError(f"--workers must be >= 1, got {self.workers}")
 
 
 def default_data() -> Path:
@@ -153,13 +156,6 @@ def mean_alpha_iou(pred: np.ndarray, truth: np.ndarray) -> float:
     return float(np.nanmean(alpha_scores(pred, truth)["iou"]))
 
 
-def _check_output(name: str, item_id: str, what: str, array: Any, shape: tuple[int, ...]) -> np.ndarray:
-    if not isinstance(array, np.ndarray) or array.dtype != np.uint8 or array.shape != shape:
-        got = f"{array.dtype}{array.shape}" if isinstance(array, np.ndarray) else type(array).__name__
-        raise GenbenchError(f"method {name!r} returned {got} as {what} for {item_id}; expected uint8{shape}")
-    return array
-
-
 def method_label(spec: str) -> str:
     """The name results and prediction folders use for a method spec ``NAME[:ARGUMENT]``.
 
@@ -172,21 +168,6 @@ def method_label(spec: str) -> str:
     if _PLAIN.match(argument):
         return f"{name.strip()}:{argument}"
     return f"{name.strip()}:{hashlib.sha256(argument.encode()).hexdigest()[:8]}"
-
-
-def _instantiate(spec: str, task: str, registry: Registry) -> Any:
-    from genbench.methods import LayeringMethod, RemovalMethod, build_method
-
-    name = spec.partition(":")[0].strip()
-    try:
-        method = build_method(spec, registry)
-    except TypeError as exc:
-        raise GenbenchError(f"method {name!r} cannot be built from {spec!r} ({exc})") from None
-    interface = RemovalMethod if task == "removal" else LayeringMethod
-    if not isinstance(method, interface):
-        other = getattr(method, "task", "unknown")
-        raise GenbenchError(f"method {name!r} is a {other} method, not a {task} method; pass --task {other}")
-    return method
 
 
 class Evaluator:
@@ -241,37 +222,14 @@ class Evaluator:
                      len(self.item_ids), root)
         if not todo:
             return 0.0, 0
-        method = _instantiate(spec, self.settings.task, registry)
-        cap = self.settings.max_frames
+        removal = self.settings.task == "removal"
+        entries = {s.sample_id: s for s in self.samples} if removal else {m.scene_id: m for m in self.scenes}
+        job = Job(spec, name, self.settings.task, self.data, root, self.settings.max_frames)
+        written = predict_items(job, [entries[i] for i in todo], registry, self.settings.workers)
         spent, frames = 0.0, 0
-        if self.settings.task == "removal":
-            by_id = {s.sample_id: s for s in self.samples}
-            for sid in track(todo, f"{name}: predicting", unit="clips"):
-                item = load_removal(self.data, by_id[sid], cap, target=False)
-                t0 = time.perf_counter()
-                out = method.remove(item.frames.copy(), item.trimask.copy())
-                spent += time.perf_counter() - t0
-                frames += len(item.frames)
-                write_item(root, sid, {"": _check_output(name, sid, "frames", out, item.frames.shape)})
-        else:
-            by_id = {m.scene_id: m for m in self.scenes}
-            for sid in track(todo, f"{name}: decomposing", unit="scenes"):
-                item = load_layering(self.data, by_id[sid], cap, truth=False)
-                t0 = time.perf_counter()
-                result = method.decompose(item.frames.copy(), item.visible_masks())
-                spent += time.perf_counter() - t0
-                frames += len(item.frames)
-                if not isinstance(result, tuple) or len(result) != 2 or not isinstance(result[1], dict):
-                    raise GenbenchError(f"method {name!r} must return (bg, {{object id: layer}}) for {sid}")
-                bg, layers = result
-                videos = {contract.BG: _check_output(name, sid, "bg", bg, item.frames.shape)}
-                if sorted(layers) != sorted(item.meta.object_ids):
-                    raise GenbenchError(f"method {name!r} returned layers for objects {sorted(layers)} of {sid}; "
-                                        f"expected {sorted(item.meta.object_ids)}")
-                for k, layer in layers.items():
-                    videos[f"{contract.LAYERS_DIR}/{k}"] = _check_output(
-                        name, sid, f"layer {k}", layer, (*item.frames.shape[:3], 4))
-                write_item(root, sid, videos)
+        for _, seconds, count in track(written, f"{name}: {'predicting' if removal else 'decomposing'}",
+                                       total=len(todo), unit="clips" if removal else "scenes"):
+            spent, frames = spent + seconds, frames + count
         return spent, frames
 
     # -- score ---------------------------------------------------------------------------------------

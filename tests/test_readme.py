@@ -50,3 +50,18 @@ def test_the_readme_tripod_goal_line_matches_its_table() -> None:
                for k, c in TRIPOD_TABLE_COLUMNS.items()}
     readme = " ".join((REPO / "README.md").read_text().split())
     assert perf.goal_check(figures) in readme, perf.goal_check(figures)
+
+
+def test_the_readme_demo_listing_is_what_the_demo_runs() -> None:
+    """Each `[n] $ genbench ...` line of the README's demo listing is step n's command (abridged with '...')."""
+    from genbench.commands.demo import demo_steps
+
+    steps = [shlex.join(argv) for argv in demo_steps(Path("genbench-demo"))]
+    listed = re.findall(r"^\[(\d+)\] \$ genbench (.*)$", (REPO / "README.md").read_text(), flags=re.M)
+    assert [int(n) for n, _ in listed] == list(range(1, len(steps) + 1))
+    for (number, line), command in zip(listed, steps, strict=True):
+        at = 0
+        for piece in (p.strip() for p in line.split("...") if p.strip()):
+            found = command.find(piece, at)
+            assert found >= 0, f"README demo step {number}: {piece!r} is not in `genbench {command}`"
+            at = found + len(piece)

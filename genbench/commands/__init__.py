@@ -107,6 +107,9 @@ def _eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="results", help="folder for results.json, CSV, Markdown and HTML")
     p.add_argument("--predictions", help="score an existing predictions folder instead of running the method")
     p.add_argument("--max-frames", type=int, help="frame cap per clip (default: all frames)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes running each method at once, each with its own copy of it (default 1; the "
+                        "predictions are the same bytes with any number)")
     p.add_argument("--dinov2", metavar="DIR",
                    help="local DINOv2 checkpoint (facebook/dinov2-giant) for PROVE's RC-S and RC-T columns "
                         "(default: $GENBENCH_DINOV2; without one those columns stay empty)")

@@ -21,7 +21,7 @@ def demo_steps(out: Path) -> list[list[str]]:
     render, paste, mini = str(out / "render"), str(out / "paste"), out / "eval-mini"
     layers = str(out / "layers" / "kubric-s0-000000")
     return [
-        ["render", "--scenes", "2", "--out", render, "--resolution", "64", "--frames", "8", "--samples", "32"],
+        ["render", "--scenes", "2", "--out", render, "--resolution", "64", "--frames", "8", "--samples", "16"],
         ["validate", render],
         ["eval", "--method", "identity,cv2-inpaint,median,flow-propagation", "--data", render, "--out",
          str(out / "eval")],
@@ -29,11 +29,11 @@ def demo_steps(out: Path) -> list[list[str]]:
          "--shadow"],
         ["validate", paste],
         ["benchmark", "verify"],
-        ["eval", "--method", "cv2-inpaint,casper", "--out", str(mini)],
+        ["eval", "--method", "cv2-inpaint,casper", "--workers", "2", "--out", str(mini)],
         ["leaderboard", "submit", str(mini / "predictions" / "casper"), "--method", "casper",
          "--board", str(out / "board")],
         ["leaderboard", "build", "--board", str(out / "board"), "--out", str(out / "site")],
-        ["decompose", f"{render}/scenes/kubric-s0-000000", "--method", "gt", "--out", layers, "--steps", "100"],
+        ["decompose", f"{render}/scenes/kubric-s0-000000", "--method", "gt", "--out", layers, "--steps", "50"],
         ["edit", layers, "--remove", "1", "--out", str(out / "edit-remove")],
     ]
 

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
     methods = split_method_specs(args.method)
     settings = EvalSettings(task=args.task, split=args.split, max_frames=getattr(args, "max_frames", None),
-                            device=getattr(args, "device", None))
+                            device=getattr(args, "device", None), workers=getattr(args, "workers", 1))
     from genbench.benchmark import prove
 
     dinov2 = None
