@@ -1,14 +1,15 @@
 """How the starting alpha's settings for a removal model's inputs were chosen: the removal ensemble, its noise
 floor, then the attached-only rule and the division's share, swept on the validation split's layering scenes.
 
-    .venv/bin/python perf/omnimatte_settings.py [--data DIR] [--method casper] [--json OUT]
+    .venv/bin/python perf/omnimatte_settings.py [--data DIR[,DIR...]] [--method casper] [--samples 1,2,4,8]
+                                                [--views 1,2,4] [--json OUT]
 
 For every layering scene of `--data` (default: the validation split `val-v2`, built into genbench's cache the
-first time; a few minutes), the bg and solo videos are made by `--method` (as `genbench eval --task layering
---method omnimatte` makes them) and read from the ground truth; the starting alpha of
-`genbench.models.omnimatte.evidence.gather` (given the visible masks, as the layering method is) is scored with
-the benchmark's soft alpha IoU against the true layers (mean over layers, frames averaged as the benchmark
-does). Three sweeps, one after the other:
+first time; a few minutes; several datasets, comma-separated, are swept as one set), the bg and solo videos
+are made by `--method` (as `genbench eval --task layering --method omnimatte` makes them) and read from the
+ground truth; the starting alpha of `genbench.models.omnimatte.evidence.gather` (given the visible masks, as the
+layering method is) is scored with the benchmark's soft alpha IoU against the true layers (mean over layers, frames
+averaged as the benchmark does). Three sweeps, one after the other:
 
 0. **the ensemble** (`removal_samples` seeds x `removal_views` views of the clip, `ensemble.py`), with the
    shipped start's other settings, on the method's inputs. The choice: the fewest members (samples x views;
@@ -79,8 +80,10 @@ def floor_settings(row: dict) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", help="a dataset with layering scenes (default: the validation split)")
+    parser.add_argument("--data", help="datasets with layering scenes, comma-separated (default: the validation split)")
     parser.add_argument("--method", default="casper", help="the removal method making bg and solos")
+    parser.add_argument("--samples", default=",".join(map(str, SAMPLES)), help="removal_samples to sweep")
+    parser.add_argument("--views", default=",".join(map(str, VIEW_COUNTS)), help="removal_views to sweep")
     parser.add_argument("--json", help="write the sweeps and the choices here")
     args = parser.parse_args()
 
@@ -94,13 +97,15 @@ def main() -> int:
     from genbench.models.omnimatte.evidence import gather
     from genbench.models.views import average
 
-    data = Path(args.data) if args.data else validation_split()
-    scenes = [p for p in sorted((data / "scenes").iterdir()) if (p / "layers").is_dir()]
+    datasets = [Path(d) for d in args.data.split(",")] if args.data else [validation_split()]
+    sample_counts = tuple(int(n) for n in args.samples.split(","))
+    view_counts = tuple(int(n) for n in args.views.split(","))
+    scenes = [p for data in datasets for p in sorted((data / "scenes").iterdir()) if (p / "layers").is_dir()]
     if not scenes:
-        sys.exit(f"{data}: no scene with ground-truth layers")
+        sys.exit(f"{', '.join(map(str, datasets))}: no scene with ground-truth layers")
     level = next(lv for lv in LEVELS if lv.name == DEGRADED)
     method = sources.removal_method(args.method)
-    samples_drawn = max(SAMPLES) if draws_noise(method) else 1
+    samples_drawn = max(sample_counts) if draws_noise(method) else 1
     prepared, members = [], []  # members: per scene, (sample, view) -> that member's bg and solos
     for n, scene in enumerate(scenes):
         truth = sources.from_scene(scene, "gt")
@@ -108,7 +113,7 @@ def main() -> int:
         visible = {k: truth.visible == k for k in ids}
         bg, solos = degrade_inputs(truth.bg, truth.solos, level, seed=1000 * n)
         members.append({(s, v): sources.from_removal(truth.frames, visible, Member(method, s, v))
-                        for v in range(max(VIEW_COUNTS)) for s in range(samples_drawn)})
+                        for v in range(max(view_counts)) for s in range(samples_drawn)})
         inputs = {"exact": truth, "degraded": replace(truth, bg=bg, solos=solos)}
         layers = {k: read_video(scene / "layers" / str(k))[..., 3] for k in ids}
         prepared.append((truth.frames, visible, inputs, layers))
@@ -131,7 +136,7 @@ def main() -> int:
         return round(float(np.mean(scores)), 4)
 
     ensemble_rows = []
-    for samples, views in itertools.product(SAMPLES if samples_drawn > 1 else (1,), VIEW_COUNTS):
+    for samples, views in itertools.product(sample_counts if samples_drawn > 1 else (1,), view_counts):
         use_ensemble(samples, views)
         ensemble_rows.append({"samples": samples, "views": views, "iou": mean_iou(OmnimatteConfig(), args.method)})
     ensemble = choose_ensemble(ensemble_rows)
@@ -151,7 +156,8 @@ def main() -> int:
                      "exact_iou": mean_iou(config, "exact")})
     chosen = choose(rows)
     layer_count = sum(len(p[3]) for p in prepared)
-    print(f"\nstarting alpha IoU on {data.name} ({layer_count} layers), {args.method}'s bg and solos, the mean of "
+    names = " + ".join(data.name for data in datasets)
+    print(f"\nstarting alpha IoU on {names} ({layer_count} layers), {args.method}'s bg and solos, the mean of "
           "samples x views:")
     for row in ensemble_rows:
         mark = "  <- chosen" if row is ensemble else ""
@@ -167,8 +173,8 @@ def main() -> int:
         print(f"  attached_only={row['attached_only']!s:5}  share={row['share']!s:5}  "
               f"{row['iou']:.4f} | {row['exact_iou']:.4f}{mark}")
     if args.json:
-        record = {"data": data.name, "layers": layer_count, "method": args.method, "tolerance": TOLERANCE,
-                  "degraded": DEGRADED, "ensemble_rows": ensemble_rows,
+        record = {"data": names, "scenes": len(scenes), "layers": layer_count, "method": args.method,
+                  "tolerance": TOLERANCE, "degraded": DEGRADED, "ensemble_rows": ensemble_rows,
                   "ensemble_chosen": {"removal_samples": ensemble["samples"], "removal_views": ensemble["views"]},
                   "floor_rows": floor_rows, "floor_chosen": floor_settings(floor),
                   "rows": rows, "chosen": {"attached_only": chosen["attached_only"], "share": chosen["share"]}}
