@@ -24,8 +24,15 @@ averaged as the benchmark does). Three sweeps, one after the other:
    bg and solos. The choice: the highest IoU on the method's inputs, or the smallest share within 0.002 of it
    with the same `attached_only` (a larger share costs more on exact inputs).
 
-`--json` writes both sweeps and the choices (docs/results/val-v2-omnimatte-settings.json is that file; the
-shipped `OmnimatteConfig` follows it, tested).
+`--json` writes the three sweeps and the choices. The shipped `OmnimatteConfig` follows
+docs/results/layering-validation-omnimatte-settings.json (tested), made on the layering validation set: val-v2's
+6 Kubric scenes and 24 more rendered with its settings from the next validation seed,
+
+    genbench render --scenes 24 --seed 6086 --resolution 96 --frames 8 --samples 32 --out val-layering
+    .venv/bin/python perf/omnimatte_settings.py --data val,val-layering --samples 1,2,4 --views 1,2 --workers 2 \
+        --json docs/results/layering-validation-omnimatte-settings.json
+
+(`val`: the validation split; `--workers`: processes drawing the removal model's members).
 """
 
 from __future__ import annotations
@@ -33,7 +40,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import multiprocessing
 import sys
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -78,12 +88,47 @@ def floor_settings(row: dict) -> dict:
             "floor_shrink": row["floor_shrink"]}
 
 
+_method = None  # a worker's removal method (`draw_members`)
+
+
+def _start_worker(spec: str) -> None:
+    global _method
+    from genbench.models.omnimatte import sources
+
+    _method = sources.removal_method(spec)
+
+
+def _draw(scene: Path, drawn: list[tuple[int, int]]) -> dict:
+    """(sample, view) -> the bg and solo videos of that one member of the removal ensemble, for one scene."""
+    from genbench.models.omnimatte import sources
+    from genbench.models.omnimatte.ensemble import Member
+
+    truth = sources.from_scene(scene, "gt")
+    visible = {k: truth.visible == k for k in sorted(truth.solos)}
+    return {(s, v): sources.from_removal(truth.frames, visible, Member(_method, s, v)) for s, v in drawn}
+
+
+def draw_members(scenes: list[Path], spec: str, drawn: list[tuple[int, int]], workers: int) -> Iterator[dict]:
+    """Every scene's members (`_draw`), in order, made in this process or in `workers` processes (each with its
+    own copy of the method; a member depends only on its scene, seed and view, so the videos are the same)."""
+    if workers <= 1:
+        _start_worker(spec)
+        for scene in scenes:
+            yield _draw(scene, drawn)
+        return
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(spec,)) as pool:
+        yield from pool.map(_draw, scenes, [drawn] * len(scenes))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", help="datasets with layering scenes, comma-separated (default: the validation split)")
+    parser.add_argument("--data", default="val",
+                        help="datasets with layering scenes, comma-separated; val: the validation split (default)")
     parser.add_argument("--method", default="casper", help="the removal method making bg and solos")
     parser.add_argument("--samples", default=",".join(map(str, SAMPLES)), help="removal_samples to sweep")
     parser.add_argument("--views", default=",".join(map(str, VIEW_COUNTS)), help="removal_views to sweep")
+    parser.add_argument("--workers", type=int, default=1, help="processes running the removal method (default 1)")
     parser.add_argument("--json", help="write the sweeps and the choices here")
     args = parser.parse_args()
 
@@ -93,11 +138,11 @@ def main() -> int:
     from genbench.models.omnimatte import sources
     from genbench.models.omnimatte.config import OmnimatteConfig
     from genbench.models.omnimatte.degrade import LEVELS, degrade_inputs
-    from genbench.models.omnimatte.ensemble import Member, draws_noise
+    from genbench.models.omnimatte.ensemble import draws_noise
     from genbench.models.omnimatte.evidence import gather
     from genbench.models.views import average
 
-    datasets = [Path(d) for d in args.data.split(",")] if args.data else [validation_split()]
+    datasets = [validation_split() if d == "val" else Path(d) for d in (args.data or "val").split(",")]
     sample_counts = tuple(int(n) for n in args.samples.split(","))
     view_counts = tuple(int(n) for n in args.views.split(","))
     scenes = [p for data in datasets for p in sorted((data / "scenes").iterdir()) if (p / "layers").is_dir()]
@@ -106,14 +151,15 @@ def main() -> int:
     level = next(lv for lv in LEVELS if lv.name == DEGRADED)
     method = sources.removal_method(args.method)
     samples_drawn = max(sample_counts) if draws_noise(method) else 1
+    drawn = [(s, v) for v in range(max(view_counts)) for s in range(samples_drawn)]
     prepared, members = [], []  # members: per scene, (sample, view) -> that member's bg and solos
-    for n, scene in enumerate(scenes):
+    for n, (scene, made) in enumerate(zip(scenes, draw_members(scenes, args.method, drawn, args.workers),
+                                          strict=True)):
         truth = sources.from_scene(scene, "gt")
         ids = sorted(truth.solos)
         visible = {k: truth.visible == k for k in ids}
         bg, solos = degrade_inputs(truth.bg, truth.solos, level, seed=1000 * n)
-        members.append({(s, v): sources.from_removal(truth.frames, visible, Member(method, s, v))
-                        for v in range(max(view_counts)) for s in range(samples_drawn)})
+        members.append(made)
         inputs = {"exact": truth, "degraded": replace(truth, bg=bg, solos=solos)}
         layers = {k: read_video(scene / "layers" / str(k))[..., 3] for k in ids}
         prepared.append((truth.frames, visible, inputs, layers))

@@ -166,8 +166,8 @@ def test_the_input_alpha_goes_to_the_layer_whose_solo_shows_most() -> None:
 def test_a_removal_models_traces_and_far_errors_start_no_alpha() -> None:
     """Solo video 1 keeps a faint trace of object 2's shadow and the clean plate has an error far from both
     objects: with the division and the attached-only rule, layer 1 starts with no alpha at either; without them
-    it does. The exact parts (each object's own shadow) start at their alpha either way. (Both rules are off by
-    default, since val-v2 chose so with the shipped Casper's bg and solos; this tests the rules themselves.)"""
+    it does. The exact parts (each object's own shadow) start at their alpha either way. (By default the attached-only
+    rule is on and the division off, as the layering validation set chose; this tests the rules themselves.)"""
     bg = np.random.default_rng(5).integers(100, 200, (2, 32, 48, 3)).astype(np.uint8)
     masks = {1: np.zeros((2, 32, 48), bool), 2: np.zeros((2, 32, 48), bool)}
     masks[1][:, 8:12, 6:10] = masks[2][:, 8:12, 30:34] = True
@@ -426,6 +426,10 @@ def test_the_gpu_trained_caspers_layering_runs_are_quoted() -> None:
                             round(method["alpha"]["iou"], 3))
         assert [float(row[c]) for c in ("layering score ↓", "layers vs solo PSNR ↑", "alpha IoU ↑")] \
             == list(figures[prefill])
+    omni = shipped["methods"]["omnimatte"]
+    (row,) = (r for label, r in rows.items() if label.startswith("shipped:"))
+    assert [float(row[c]) for c in ("layering score ↓", "layers vs solo PSNR ↑", "alpha IoU ↑")] == [
+        round(omni["headline"], 4), round(omni["layers"]["regions"]["full"]["psnr"], 2), round(omni["alpha"]["iou"], 3)]
     omni = json.loads((folder / "tiny" / "results.json").read_text())["methods"]["omnimatte"]
     row = rows["`tiny`"]
     assert float(row["alpha IoU ↑"]) == round(omni["alpha"]["iou"], 3)
@@ -505,7 +509,7 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
         "the input over Casper's bg (no floor)"] < means["the input over the true bg (no floor)"]
 
 
-def test_the_shipped_starting_rules_are_the_ones_val_v2_chose() -> None:
+def test_the_shipped_starting_rules_are_the_ones_the_layering_validation_set_chose() -> None:
     """docs/omnimatte.md's three sweep tables (the ensemble; the floor; attached-only and share) are the committed sweep
     (`perf/omnimatte_settings.py --json`), each choice follows its rule from the rows, and the shipped
     OmnimatteConfig is those choices."""
@@ -514,7 +518,7 @@ def test_the_shipped_starting_rules_are_the_ones_val_v2_chose() -> None:
     from tests.readme_tables import README, readme_rows
 
     root = README.parent
-    record = json.loads((root / "docs" / "results" / "val-v2-omnimatte-settings.json").read_text())
+    record = json.loads((root / "docs" / "results" / "layering-validation-omnimatte-settings.json").read_text())
     spec = importlib.util.spec_from_file_location("omnimatte_settings", root / "perf" / "omnimatte_settings.py")
     sweep = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sweep)
@@ -534,7 +538,8 @@ def test_the_shipped_starting_rules_are_the_ones_val_v2_chose() -> None:
     assert record["ensemble_chosen"] == {"removal_samples": ensemble["samples"], "removal_views": ensemble["views"]}
     assert (config.removal_samples, config.removal_views) == (ensemble["samples"], ensemble["views"])
     table = readme_rows("The removal ensemble was chosen first", root / "docs" / "omnimatte.md")
-    assert len(record["ensemble_rows"]) == 3 * len(table) == 12
+    samples, views = ({r[key] for r in record["ensemble_rows"]} for key in ("samples", "views"))
+    assert len(table) == len(samples) and len(record["ensemble_rows"]) == len(samples) * len(views) >= 4
     for row in record["ensemble_rows"]:
         assert float(table[str(row["samples"])][f"{row['views']} view{'s' if row['views'] > 1 else ''}"]) == row["iou"]
 
@@ -552,23 +557,33 @@ def test_the_shipped_starting_rules_are_the_ones_val_v2_chose() -> None:
 
 def test_the_removal_ensembles_layering_runs_are_quoted() -> None:
     """docs/omnimatte.md's table "The removal ensemble on the mini split" and the README's sentence are the runs in
-    docs/results/mini-v2-layering (one-sample/, the published run, ensemble-4x2-attached/), all over the same split;
-    each run's alpha IoU is the mean of its per-layer rows; and the published run is what the shipped config makes
-    (its results.json records that config)."""
+    docs/results/mini-v2-layering (one-sample/, two-views/, the published run, ensemble-4x2-attached/), all over the
+    same split; each run's alpha IoU is the mean of its per-layer rows; and the published run is what the shipped
+    config makes (its results.json records that config)."""
     import csv
 
     from tests.readme_tables import README, readme_rows
 
     folder = README.parent / "docs" / "results" / "mini-v2-layering"
     rows = readme_rows("**The removal ensemble on the mini split.**", README.parent / "docs" / "omnimatte.md")
-    labels = {"one-sample": "one sample, attached-only (shipped before)",
-              ".": "one sample in two views, neither rule (shipped)",
-              "ensemble-4x2-attached": "four samples in two views, attached-only (not chosen)"}
+    labels = {"one-sample": "one sample, attached-only, least floor 3 levels (shipped before the ensemble)",
+              "two-views": "one sample in two views, neither rule, least floor 3 levels (chosen on val-v2 alone)",
+              ".": "two samples in two views, attached-only, least floor 2 levels (shipped)",
+              "ensemble-4x2-attached": "four samples in two views, attached-only, least floor 3 levels (not chosen)"}
+    assert set(rows) == set(labels.values())
     runs = {sub: json.loads((folder / sub / "results.json").read_text()) for sub in labels}
     assert len({run["dataset"]["sha256"] for run in runs.values()}) == 1
     figures = {}
     for sub, label in labels.items():
         omni = runs[sub]["methods"]["omnimatte"]
+        if omni.get("method"):  # runs made before results.json recorded the method's settings have none
+            config = omni["method"]["config"]
+            described = (f"{['one', 'two', 'three', 'four'][config['removal_samples'] - 1]} sample"
+                         f"{'s' if config['removal_samples'] > 1 else ''}"
+                         f"{' in two views' if config['removal_views'] == 2 else ''}, "
+                         f"{'attached-only' if config['attached_only'] else 'neither rule'}, "
+                         f"least floor {round(config['min_floor'] * 255)} levels")
+            assert label.startswith(described) and config["share"] is None, (label, described)
         with open(folder / sub / "per_clip.csv", newline="") as f:
             layers = [float(r["alpha_iou"]) for r in csv.DictReader(f)
                       if r["method"] == "omnimatte" and r["kind"] == "layer"]
@@ -579,10 +594,10 @@ def test_the_removal_ensembles_layering_runs_are_quoted() -> None:
             == list(figures[sub])
     recorded = runs["."]["methods"]["omnimatte"]["method"]
     assert recorded == {"removal": "casper", "config": OmnimatteConfig().to_dict()}
-    assert (recorded["config"]["removal_samples"], recorded["config"]["removal_views"]) == (1, 2)
     text = " ".join(README.read_text().split())
-    (one_score, one_psnr, one_iou), (big_score, big_psnr, big_iou) = figures["one-sample"], figures[
-        "ensemble-4x2-attached"]
-    assert (f"the same run gave {one_score:.4f}, {one_psnr:.2f} dB and {one_iou:.3f}, and with four samples in the two "
-            f"views and the attached-only rule, which val-v2 did not choose, {big_score:.4f}, {big_psnr:.2f} dB and "
-            f"{big_iou:.3f}") in text
+    one, two, big = (figures[sub] for sub in ("one-sample", "two-views", "ensemble-4x2-attached"))
+    assert (f"the same run gave {one[0]:.4f}, {one[1]:.2f} dB and {one[2]:.3f}, with one sample in two views and "
+            f"neither rule (chosen on val-v2 alone, shipped until the larger validation set, two-views) {two[0]:.4f}, "
+            f"{two[1]:.2f} dB and {two[2]:.3f}, and with four samples in the two views, the attached-only rule and a "
+            f"least floor of 3 levels, which the validation set did not choose, {big[0]:.4f}, {big[1]:.2f} dB and "
+            f"{big[2]:.3f}") in text

@@ -188,7 +188,7 @@ def load_pipeline(folder: Path, device: str, *, steps: int | None = None, seed: 
                   snap: int | None = None, views: int | None = None) -> CasperPipeline:
     """The pixel backbone's checkpoint in `folder` as a pipeline on `device` ("auto": cuda when available)."""
     from genbench.models.casper.checkpoint import from_pretrained
-    from genbench.models.casper.train import resolve_device
+    from genbench.models.casper.device import resolve_device
 
     return CasperPipeline(from_pretrained(folder, resolve_device(device)), steps=steps, seed=seed, snap=snap,
                           views=views)

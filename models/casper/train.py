@@ -28,6 +28,7 @@ from genbench.errors import GenbenchError
 from genbench.models.casper import checkpoint as ckpt
 from genbench.models.casper.config import CasperConfig, get_config
 from genbench.models.casper.data import make_batch, open_sources
+from genbench.models.casper.device import resolve_device
 from genbench.models.casper.model import CasperNet
 from genbench.models.casper.pipeline import training_scheduler
 from genbench.progress import get_logger, make_progress
@@ -78,14 +79,6 @@ class TrainSettings:
             raise GenbenchError(f"unknown learning-rate schedule {self.lr_schedule!r}; use one of {LR_SCHEDULES}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise GenbenchError(f"unknown precision {self.precision!r}; use auto, fp32, bf16 or fp16")
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise GenbenchError(f"--device {name}: no CUDA device here; use --device cpu")
-    return torch.device(name)
 
 
 def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:

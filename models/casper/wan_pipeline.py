@@ -91,7 +91,7 @@ def load_pipeline(folder: Path, device: str, *, steps: int | None = None, seed: 
                   snap: int | None = None, views: int | None = None) -> WanCasperPipeline:
     """The Wan checkpoint in `folder` as a pipeline on `device` ("auto": cuda when available). `snap` and
     `views` are pixel-backbone settings and are not used here."""
-    from genbench.models.casper.train import resolve_device
+    from genbench.models.casper.device import resolve_device
 
     del snap, views
     return WanCasperPipeline(wan.load_checkpoint(folder, resolve_device(device)), steps=steps, seed=seed)

@@ -49,15 +49,16 @@ class OmnimatteConfig:
     weight_mask_inside: float = 0.1
     detail_transfer: bool = True
     noise_floor: float = 3.0  # differences within this many noise sigmas explain no alpha (`evidence`)
-    min_floor: float = 3.0 / 255.0  # the least noise floor, in colour units
+    min_floor: float = 2.0 / 255.0  # the least noise floor, in colour units
     floor_shrink: float = 1.0  # a change past the floor loses this many floors (1: soft, 0: hard thresholding)
     quiet_margin: int = 4  # pixels kept clear around the objects when measuring colour shift and noise
     use_frames: bool = True  # where the input video agrees with bg, no effect starts there
-    attached_only: bool = False  # off the objects, only the input's alpha in patches touching an object counts
+    attached_only: bool = True  # off the objects, only the input's alpha in patches touching an object counts
     share: float | None = None  # the input's alpha goes to the layer whose solo shows most; another keeps its own
-    # where it is at least this share of the most (None: no division). Both `evidence`, chosen on val-v2
-    removal_samples: int = 1  # bg and solo videos: the mean of this many samples (seeds) of the removal model
-    removal_views: int = 2  # ... in this many views of the clip (`views.VIEWS`: mirrored, reversed); val-v2
+    # where it is at least this share of the most (None: no division). Both `evidence`; every setting from
+    # `noise_floor` to here chosen on the layering validation set (docs/omnimatte.md)
+    removal_samples: int = 2  # bg and solo videos: the mean of this many samples (seeds) of the removal model
+    removal_views: int = 2  # ... in this many views of the clip (`views.VIEWS`: mirrored, reversed)
     seed: int = 0
     threads: int | None = 1  # torch CPU threads (None: torch's default); 1 ran 5x faster than 2 on the loaded
     # 2-core machine, where a second thread mostly waits for a core
