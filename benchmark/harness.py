@@ -227,7 +227,7 @@ class Evaluator:
         job = Job(spec, name, self.settings.task, self.data, root, self.settings.max_frames)
         written = predict_items(job, [entries[i] for i in todo], registry, self.settings.workers)
         spent, frames = 0.0, 0
-        for _, seconds, count in track(written, f"{name}: {'predicting' if removal else 'decomposing'}",
+        for seconds, count in track(written, f"{name}: {'predicting' if removal else 'decomposing'}",
                                        total=len(todo), unit="clips" if removal else "scenes"):
             spent, frames = spent + seconds, frames + count
         return spent, frames

@@ -113,13 +113,9 @@ def _predict_in_worker(entry: Any) -> tuple[float, int]:
     return predict_item(method, job, entry)
 
 
-def item_id(entry: Any) -> str:
-    return entry.sample_id if hasattr(entry, "sample_id") else entry.scene_id
-
-
 def predict_items(job: Job, entries: list[Any], registry: Registry, workers: int = 1
-                  ) -> Iterator[tuple[str, float, int]]:
-    """Predict every entry; yields (item id, seconds inside the method, frames) as each is written.
+                  ) -> Iterator[tuple[float, int]]:
+    """Predict every entry; yields (seconds inside the method, frames) as each is written.
 
     workers <= 1: in this process, in order; else in a pool of `workers` processes (fork server, not fork:
     a fork of a process whose torch threads hold locks can deadlock), each with its own method."""
@@ -128,16 +124,16 @@ def predict_items(job: Job, entries: list[Any], registry: Registry, workers: int
     if workers <= 1 or len(entries) == 1:
         method = instantiate(job.spec, job.task, registry)
         for entry in entries:
-            yield item_id(entry), *predict_item(method, job, entry)
+            yield predict_item(method, job, entry)
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(WORKER_PRELOAD)
     with ProcessPoolExecutor(min(workers, len(entries)), mp_context=context, initializer=_start_worker,
                              initargs=(job, registry, dict(os.environ))) as pool:
-        futures = {pool.submit(_predict_in_worker, entry): item_id(entry) for entry in entries}
+        futures = [pool.submit(_predict_in_worker, entry) for entry in entries]
         try:
             for future in as_completed(futures):
-                yield futures[future], *future.result()
+                yield future.result()
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise

@@ -98,21 +98,23 @@ def _start_worker(spec: str) -> None:
     _method = sources.removal_method(spec)
 
 
-def _draw(scene: Path, drawn: list[tuple[int, int]]) -> dict:
-    """(sample, view) -> the bg and solo videos of that one member of the removal ensemble, for one scene."""
+def _draw(scene: Path, drawn: list[tuple[int, int]]) -> tuple:
+    """One scene's ground-truth inputs, and (sample, view) -> the bg and solo videos of that one member of the
+    removal ensemble."""
     from genbench.models.omnimatte import sources
     from genbench.models.omnimatte.ensemble import Member
 
     truth = sources.from_scene(scene, "gt")
     visible = {k: truth.visible == k for k in sorted(truth.solos)}
-    return {(s, v): sources.from_removal(truth.frames, visible, Member(_method, s, v)) for s, v in drawn}
+    return truth, {(s, v): sources.from_removal(truth.frames, visible, Member(_method, s, v)) for s, v in drawn}
 
 
-def draw_members(scenes: list[Path], spec: str, drawn: list[tuple[int, int]], workers: int) -> Iterator[dict]:
-    """Every scene's members (`_draw`), in order, made in this process or in `workers` processes (each with its
-    own copy of the method; a member depends only on its scene, seed and view, so the videos are the same)."""
+def draw_members(scenes: list[Path], spec: str, method, drawn: list[tuple[int, int]], workers: int) -> Iterator:
+    """Every scene's `_draw`, in order, made in this process with `method` or in `workers` processes (each with its
+    own copy of `spec`'s method; a member depends only on its scene, seed and view, so the videos are the same)."""
+    global _method
     if workers <= 1:
-        _start_worker(spec)
+        _method = method
         for scene in scenes:
             yield _draw(scene, drawn)
         return
@@ -142,7 +144,7 @@ def main() -> int:
     from genbench.models.omnimatte.evidence import gather
     from genbench.models.views import average
 
-    datasets = [validation_split() if d == "val" else Path(d) for d in (args.data or "val").split(",")]
+    datasets = [validation_split() if d == "val" else Path(d) for d in args.data.split(",")]
     sample_counts = tuple(int(n) for n in args.samples.split(","))
     view_counts = tuple(int(n) for n in args.views.split(","))
     scenes = [p for data in datasets for p in sorted((data / "scenes").iterdir()) if (p / "layers").is_dir()]
@@ -153,9 +155,8 @@ def main() -> int:
     samples_drawn = max(sample_counts) if draws_noise(method) else 1
     drawn = [(s, v) for v in range(max(view_counts)) for s in range(samples_drawn)]
     prepared, members = [], []  # members: per scene, (sample, view) -> that member's bg and solos
-    for n, (scene, made) in enumerate(zip(scenes, draw_members(scenes, args.method, drawn, args.workers),
-                                          strict=True)):
-        truth = sources.from_scene(scene, "gt")
+    drawing = draw_members(scenes, args.method, method, drawn, args.workers)
+    for n, (scene, (truth, made)) in enumerate(zip(scenes, drawing, strict=True)):
         ids = sorted(truth.solos)
         visible = {k: truth.visible == k for k in ids}
         bg, solos = degrade_inputs(truth.bg, truth.solos, level, seed=1000 * n)

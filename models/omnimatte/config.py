@@ -65,6 +65,7 @@ class OmnimatteConfig:
     device: str = "cpu"
 
     def __post_init__(self) -> None:
+        views_reason = views_out_of_range(self.removal_views)
         checks = [
             (self.steps >= 1, f"steps must be >= 1, got {self.steps}"),
             (self.lr > 0, f"lr must be > 0, got {self.lr}"),
@@ -76,8 +77,7 @@ class OmnimatteConfig:
             (self.share is None or 0.0 <= self.share <= 1.0, f"share must be in [0, 1] or None, got {self.share}"),
             (0.0 <= self.floor_shrink <= 1.0, f"floor_shrink must be in [0, 1], got {self.floor_shrink}"),
             (self.removal_samples >= 1, f"removal_samples must be >= 1, got {self.removal_samples}"),
-            (views_out_of_range(self.removal_views) is None,
-             f"removal_views {views_out_of_range(self.removal_views)}"),
+            (views_reason is None, f"removal_views {views_reason}"),
         ]
         require_all(checks)
 
