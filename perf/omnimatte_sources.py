@@ -27,6 +27,13 @@ reflections), the mean alpha there (over all layers' such pixels) of: the truth,
 over the method's bg, the input over the method's bg, and the input over the true bg (the last three by
 `minimal_alpha` with no floor): how much of a strong effect the clean plate keeps (the input shows less over
 it) and how much the solo videos lose on top of that.
+
+And where the start misses: off the objects, the alpha it has too much and too little against the true layers
+(summed over all layers' pixels), and of the too little, the part where a clearly visible effect (true alpha at
+least 0.1) gets no alpha at all, split by what the evidence shows there beyond the shipped floor: neither the solo
+video nor the input over the method's bg (the clean plate keeps the effect, or the solo and the input both show it
+too faintly); the input only (the solo video lost the object's own effect); the solo only (the input shows nothing
+over the plate there); both (a patch the attached-only rule dropped).
 """
 
 from __future__ import annotations
@@ -50,6 +57,23 @@ def _figure_row(truth, method_bg: np.ndarray, layers: dict[int, np.ndarray], sta
     videos = [truth.frames, method_bg, truth.bg, true_alpha, start_alpha]
     labels = ["input", f"{method} bg", "true bg", "true alpha", "start alpha"]
     return strip([v[t:t + 1] for v in videos], labels)[0]
+
+
+def miss_causes(truth: np.ndarray, start: np.ndarray, solo: np.ndarray, shown: np.ndarray, off: np.ndarray
+                ) -> dict[str, float]:
+    """One layer's alpha mass (sums over pixels) off the objects (`off`): the start's too much and too little against
+    `truth`, and the too little where truth >= 0.1 and the start is 0, by what shows a change there: `solo` (the solo
+    video's alpha over bg with the floor) and `shown` (the input's). All (T, H, W) float in [0, 1]."""
+    missed = off & (truth >= 0.1) & (start == 0)
+    solo_shows, input_shows = solo > 0, shown > 0
+    gap = truth - start
+    causes = {"neither the solo nor the input shows a change there": ~solo_shows & ~input_shows,
+              "the input shows one, the solo does not": ~solo_shows & input_shows,
+              "the solo shows one, the input does not": solo_shows & ~input_shows,
+              "both show one (dropped as detached)": solo_shows & input_shows}
+    return {"too much": float(np.clip(-gap, 0, None)[off].sum()), "too little": float(np.clip(gap, 0, None)[off].sum()),
+            "no alpha where the true alpha is at least 0.1": float(truth[missed].sum()),
+            **{f"  {name}": float(truth[missed & where].sum()) for name, where in causes.items()}}
 
 
 def main() -> int:
@@ -80,6 +104,7 @@ def main() -> int:
     rows: list[np.ndarray] = []
     strong: dict[str, float] = {}  # sums of alpha over the strong-effect pixels (see the docstring)
     strong_pixels = 0
+    misses: dict[str, float] = {}  # alpha mass where the start misses (see the docstring)
 
     def add(name: str, alpha: np.ndarray, truth: np.ndarray) -> None:
         scores.setdefault(name, []).append(mean_alpha_iou(alpha, truth))
@@ -135,6 +160,11 @@ def main() -> int:
                                  minimal_alpha(made.solos[k] / 255.0, made.bg / 255.0, 0.0)),
                                 (f"input over {args.method} bg", over_method_bg), ("input over true bg", over_true_bg)):
                 strong[name] = strong.get(name, 0.0) + float(alpha[where].sum())
+        solo_only = gather(made.bg, {k: made.solos[k] for k in ids}, visible, None, **config.evidence_settings())
+        for k in ids:
+            truth_alpha, start = layers[k] / 255.0, np.round(starts[own][k].alpha * 255) / 255.0
+            for name, mass in miss_causes(truth_alpha, start, solo_only[k].alpha, shown, off).items():
+                misses[name] = misses.get(name, 0.0) + mass
         if args.figure:
             rows.append(_figure_row(truth, made.bg, layers, {k: starts[own][k].alpha for k in ids}, args.method))
         print(f"{scene.name}: {len(ids)} layer(s)", flush=True)
@@ -149,6 +179,11 @@ def main() -> int:
     print(f"\nmean alpha where the true layer's is at least 0.3 off the objects ({strong_pixels} pixels):")
     for name, total in strong.items():
         print(f"  {name:64s} {total / max(strong_pixels, 1):.3f}")
+    missed = misses["no alpha where the true alpha is at least 0.1"]
+    print("\noff the objects, the start's alpha against the true layers' (alpha mass, pixels x alpha):")
+    for name, total in misses.items():
+        share = f"  ({100 * total / missed:.0f}%)" if name.startswith("  ") else ""
+        print(f"  {name:64s} {total:9.0f}{share}")
     return 0
 
 

@@ -21,7 +21,7 @@ def demo_steps(out: Path) -> list[list[str]]:
     render, paste, mini = str(out / "render"), str(out / "paste"), out / "eval-mini"
     layers = str(out / "layers" / "kubric-s0-000000")
     return [
-        ["render", "--scenes", "2", "--out", render, "--resolution", "64", "--frames", "8", "--samples", "16"],
+        ["render", "--scenes", "2", "--out", render, "--resolution", "64", "--frames", "8", "--samples", "8"],
         ["validate", render],
         ["eval", "--method", "identity,cv2-inpaint,median,flow-propagation", "--data", render, "--out",
          str(out / "eval")],
