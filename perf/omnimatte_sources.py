@@ -182,7 +182,7 @@ def main() -> int:
     missed = misses["no alpha where the true alpha is at least 0.1"]
     print("\noff the objects, the start's alpha against the true layers' (alpha mass, pixels x alpha):")
     for name, total in misses.items():
-        share = f"  ({100 * total / missed:.0f}%)" if name.startswith("  ") else ""
+        share = f"  ({100 * total / missed:.0f}%)" if name.startswith("  ") and missed > 0 else ""
         print(f"  {name:64s} {total:9.0f}{share}")
     return 0
 
