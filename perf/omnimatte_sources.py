@@ -59,6 +59,9 @@ def _figure_row(truth, method_bg: np.ndarray, layers: dict[int, np.ndarray], sta
     return strip([v[t:t + 1] for v in videos], labels)[0]
 
 
+MISSED = "no alpha where the true alpha is at least 0.1"  # the part of the too little that `miss_causes` splits
+
+
 def miss_causes(truth: np.ndarray, start: np.ndarray, solo: np.ndarray, shown: np.ndarray, off: np.ndarray
                 ) -> dict[str, float]:
     """One layer's alpha mass (sums over pixels) off the objects (`off`): the start's too much and too little against
@@ -72,7 +75,7 @@ def miss_causes(truth: np.ndarray, start: np.ndarray, solo: np.ndarray, shown: n
               "the solo shows one, the input does not": solo_shows & ~input_shows,
               "both show one (dropped as detached)": solo_shows & input_shows}
     return {"too much": float(np.clip(-gap, 0, None)[off].sum()), "too little": float(np.clip(gap, 0, None)[off].sum()),
-            "no alpha where the true alpha is at least 0.1": float(truth[missed].sum()),
+            MISSED: float(truth[missed].sum()),
             **{f"  {name}": float(truth[missed & where].sum()) for name, where in causes.items()}}
 
 
@@ -179,7 +182,7 @@ def main() -> int:
     print(f"\nmean alpha where the true layer's is at least 0.3 off the objects ({strong_pixels} pixels):")
     for name, total in strong.items():
         print(f"  {name:64s} {total / max(strong_pixels, 1):.3f}")
-    missed = misses["no alpha where the true alpha is at least 0.1"]
+    missed = misses[MISSED]
     print("\noff the objects, the start's alpha against the true layers' (alpha mass, pixels x alpha):")
     for name, total in misses.items():
         share = f"  ({100 * total / missed:.0f}%)" if name.startswith("  ") and missed > 0 else ""
