@@ -3,24 +3,24 @@ and how much of the truth the input video itself shows over Casper's bg.
 
     .venv/bin/python perf/omnimatte_sources.py [--data DIR] [--method casper] [--figure PNG]
 
-On every layering scene of a split (default: the shipped mini split), the bg and solo videos are made by
-`--method` (the way `genbench eval --task layering --method omnimatte` makes them: the mean of the shipped
-ensemble's samples and views) and read from the
-ground truth; the starting alpha of `genbench.models.omnimatte.evidence.gather` (what the fit starts from,
-no fitting here, with the shipped settings), given the visible masks as the layering method is, is scored
-with the benchmark's soft alpha IoU against the true layers, for four pairings: method bg + method solos
+On every layering scene of a split (default: the shipped mini split), the bg and solo videos are made by `--method`
+(the way `genbench eval --task layering --method omnimatte` makes them: the mean of the shipped ensemble's samples
+and views) and read from the ground truth; the starting alpha of `genbench.models.omnimatte.evidence.gather` (what
+the fit starts from, no fitting here, with the shipped settings), given the visible masks as the layering method is,
+is scored with the benchmark's soft alpha IoU against the true layers, for four pairings: method bg + method solos
 (what omnimatte gets), true bg + method solos, method bg + true solos, and true bg + true solos (the start's
-ceiling), for the first and the last also with the attached-only rule's other choice (no division), and for the first
-given the amodal masks (ground truth no method is given) instead of the visible ones. Beside them:
-the visible mask as alpha (the registered `mask-alpha`), the amodal mask as alpha (ground truth a method is
-not given), and the input's own alpha over the method's bg (`evidence.input_alpha`: all layers together,
-off the objects) handed to the layers three ways: each pixel to the nearest visible object; to the layer whose
-solo video shows the most alpha there (the nearest object where none does); and an oracle
-that gives each layer as much of it as its true alpha has there (no method can do this; it bounds what any
-division of the input's alpha over that bg can reach). Printed: the mean over layers of the per-layer IoU
-(frames averaged as the benchmark does). `--figure` also writes a picture of each scene's middle frame: the
-input, the method's bg, the true bg, the true layers' alpha and the start's (all layers together, the largest
-per pixel), so one sees where the method's clean plate keeps an effect the input then cannot show over it.
+ceiling), for the first and the last also with the attached-only rule's other choice (no division), and for the
+first given the amodal masks (ground truth no method is given) instead of the visible ones. Beside them: the visible
+mask as alpha (the registered `mask-alpha`), the amodal mask as alpha (ground truth a method is not given), and the
+input's own alpha over the method's bg (`evidence.input_alpha`: all layers together, off the objects) handed to the
+layers three ways: each pixel to the nearest visible object; to the layer whose solo video shows the most alpha
+there (the nearest object where none does); and an oracle that gives each layer as much of it as its true alpha has
+there (no method can do this; it bounds what any division of the input's alpha over that bg can reach). And the
+start with its input's side made exact: the input's alpha over the true bg, each solo's over the method's bg (which
+of the two halves binds). Printed: the mean over layers of the per-layer IoU (frames averaged as the benchmark
+does). `--figure` also writes a picture of each scene's middle frame: the input, the method's bg, the true bg, the
+true layers' alpha and the start's (all layers together, the largest per pixel), so one sees where the method's
+clean plate keeps an effect the input then cannot show over it.
 
 Last, where the true layers' alpha is at least 0.3 off the objects (the strong part of shadows and
 reflections), the mean alpha there (over all layers' such pixels) of: the truth, the start, each solo video
@@ -91,7 +91,7 @@ def main() -> int:
     from genbench.frames import read_video
     from genbench.models.omnimatte import sources
     from genbench.models.omnimatte.config import OmnimatteConfig
-    from genbench.models.omnimatte.evidence import gather, input_alpha, largest, nearest_object, quiet_pixels
+    from genbench.models.omnimatte.evidence import attached, gather, input_alpha, largest, nearest_object, quiet_pixels
     from genbench.pixels import minimal_alpha
 
     data = Path(args.data) if args.data else SHIPPED
@@ -164,6 +164,12 @@ def main() -> int:
                                 (f"input over {args.method} bg", over_method_bg), ("input over true bg", over_true_bg)):
                 strong[name] = strong.get(name, 0.0) + float(alpha[where].sum())
         solo_only = gather(made.bg, {k: made.solos[k] for k in ids}, visible, None, **config.evidence_settings())
+        over_true = input_alpha(truth.frames, truth.bg, quiet_pixels(visible, made.bg.shape[:3], config.quiet_margin),
+                                noise=config.noise_floor, min_floor=config.min_floor, shrink=config.floor_shrink)
+        over_true = attached(over_true, ~off) if config.attached_only else over_true
+        for k in ids:  # which half binds: the start with the input's side made exact, the solos' left as they are
+            add(f"{own}, the input's alpha over the true bg", np.where(
+                off, np.minimum(solo_only[k].alpha, over_true), solo_only[k].alpha), layers[k])
         for k in ids:
             truth_alpha, start = layers[k] / 255.0, np.round(starts[own][k].alpha * 255) / 255.0
             for name, mass in miss_causes(truth_alpha, start, solo_only[k].alpha, shown, off).items():
