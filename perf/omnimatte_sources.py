@@ -141,8 +141,9 @@ def main() -> int:
         for k in ids:
             add(f"{own}, given the amodal masks (ground truth)", amodal[k].alpha, layers[k])
         off = quiet_pixels(visible, made.bg.shape[:3], 0)
-        shown = input_alpha(truth.frames, made.bg, quiet_pixels(visible, made.bg.shape[:3], config.quiet_margin),
-                            noise=config.noise_floor, min_floor=config.min_floor, shrink=config.floor_shrink) * off
+        quiet = quiet_pixels(visible, made.bg.shape[:3], config.quiet_margin)
+        floor = {"noise": config.noise_floor, "min_floor": config.min_floor, "shrink": config.floor_shrink}
+        shown = input_alpha(truth.frames, made.bg, quiet, **floor) * off
         nearest = nearest_object(visible, ids)
         solo_alpha = np.stack([plain_start[k].alpha * off for k in ids])
         owners = {"to the nearest object": nearest, "to the solo showing most": largest(solo_alpha, nearest)}
@@ -164,12 +165,11 @@ def main() -> int:
                                 (f"input over {args.method} bg", over_method_bg), ("input over true bg", over_true_bg)):
                 strong[name] = strong.get(name, 0.0) + float(alpha[where].sum())
         solo_only = gather(made.bg, {k: made.solos[k] for k in ids}, visible, None, **config.evidence_settings())
-        over_true = input_alpha(truth.frames, truth.bg, quiet_pixels(visible, made.bg.shape[:3], config.quiet_margin),
-                                noise=config.noise_floor, min_floor=config.min_floor, shrink=config.floor_shrink)
-        over_true = attached(over_true, ~off) if config.attached_only else over_true
+        shown_over_true = input_alpha(truth.frames, truth.bg, quiet, **floor)
+        shown_over_true = attached(shown_over_true, ~off) if config.attached_only else shown_over_true
         for k in ids:  # which half binds: the start with the input's side made exact, the solos' left as they are
             add(f"{own}, the input's alpha over the true bg", np.where(
-                off, np.minimum(solo_only[k].alpha, over_true), solo_only[k].alpha), layers[k])
+                off, np.minimum(solo_only[k].alpha, shown_over_true), solo_only[k].alpha), layers[k])
         for k in ids:
             truth_alpha, start = layers[k] / 255.0, np.round(starts[own][k].alpha * 255) / 255.0
             for name, mass in miss_causes(truth_alpha, start, solo_only[k].alpha, shown, off).items():
