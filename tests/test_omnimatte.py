@@ -498,13 +498,12 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
                 solo_alpha = evidence.gather(made.bg, made.solos, visible, None, **shipped.evidence_settings())
                 quiet = evidence.quiet_pixels(visible, made.bg.shape[:3], shipped.quiet_margin)
                 # which half binds: the input's alpha over the true bg, the solos' over Casper's (step 4 by hand)
-                over_true = evidence.input_alpha(made.frames, truth.bg, quiet, noise=shipped.noise_floor,
-                                                 min_floor=shipped.min_floor, shrink=shipped.floor_shrink)
+                floor = {"noise": shipped.noise_floor, "min_floor": shipped.min_floor, "shrink": shipped.floor_shrink}
+                over_true = evidence.input_alpha(made.frames, truth.bg, quiet, **floor)
                 over_true = evidence.attached(over_true, ~off)
                 ious["input exact"] += [_iou(np.where(off, np.minimum(solo_alpha[k].alpha, over_true),
                                                       solo_alpha[k].alpha), layers[k]) for k in visible]
-                shown = evidence.input_alpha(made.frames, made.bg, quiet, noise=shipped.noise_floor,
-                                             min_floor=shipped.min_floor, shrink=shipped.floor_shrink) > 0
+                shown = evidence.input_alpha(made.frames, made.bg, quiet, **floor) > 0
                 for k in visible:
                     true_alpha, start_alpha = layers[k] / 255.0, np.round(start[k].alpha * 255) / 255.0
                     missed = off & (true_alpha >= 0.1) & (start_alpha == 0)
