@@ -42,6 +42,22 @@ def test_library_errors_become_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(("argv", "option"), [
+    (["render", "--scenes", "0"], "--scenes"),
+    (["render", "--scenes", "-2", "--estimate"], "--scenes"),
+    (["paste", "--source", "SRC", "--targets", "SRC", "--count", "0"], "--count"),
+])
+def test_asking_for_no_scenes_is_an_error_that_writes_nothing(argv: list[str], option: str, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    argv = [str(tmp_path) if a == "SRC" else a for a in argv]
+    assert main([*argv, "--out", str(out)]) == 1
+    given = argv[argv.index(option) + 1]
+    assert capsys.readouterr().err.strip() == (
+        f"genbench {argv[0]}: error: {option} must be >= 1 (the number of scenes to make), got {given}")
+    assert not out.exists()
+
+
 def test_version() -> None:
     result = subprocess.run([GENBENCH, "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("genbench ")

@@ -6,10 +6,13 @@ import argparse
 
 
 def run(args: argparse.Namespace) -> int:
+    from genbench.errors import GenbenchError
     from genbench.generators.paste.dataset import paste_dataset
     from genbench.runner import FAILURES_FILE
     from genbench.storage import child
 
+    if args.count < 1:
+        raise GenbenchError(f"--count must be >= 1 (the number of scenes to make), got {args.count}")
     result = paste_dataset(args.out, args.source, args.targets, args.count, seed=args.seed, shadow=bool(args.shadow),
                            frames=getattr(args, "frames", None), max_size=getattr(args, "max_size", None),
                            workers=int(getattr(args, "workers", 1) or 1))

@@ -42,9 +42,6 @@ def print_estimate(args: argparse.Namespace, settings: RenderSettings) -> int:
     from genbench.generators.kubric.estimate import estimate
     from genbench.generators.kubric.make import RenderOptions, SceneMaker
     from genbench.generators.kubric.preview import write_preview
-
-    if args.scenes < 0:
-        raise GenbenchError(f"the number of scenes must be >= 0, got {args.scenes}")
     from genbench.generators.kubric.quiet import quiet
 
     with quiet(stderr=True):
@@ -66,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     how = RenderRun(workers=args.workers, device=args.device, executor=args.executor, address=args.address,
                     cpus_per_scene=args.cpus_per_scene)
     how.check()
+    if args.scenes < 1:
+        raise GenbenchError(f"--scenes must be >= 1 (the number of scenes to make), got {args.scenes}")
     if args.estimate_scenes < 1:
         raise GenbenchError(f"--estimate-scenes must be >= 1, got {args.estimate_scenes}")
     settings = settings_from_args(args)
