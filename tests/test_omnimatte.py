@@ -272,6 +272,15 @@ def test_decompose_gt_writes_the_prediction_layout(toy_dataset: Path, tmp_path: 
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temporary folder left
 
 
+def test_decompose_with_no_steps_is_an_error_that_writes_nothing(toy_dataset: Path, tmp_path: Path) -> None:
+    """--steps 0 is refused, not read as "the default"."""
+    out = tmp_path / "o"
+    with pytest.raises(GenbenchError, match="steps must be >= 1, got 0"):
+        decompose(_args("decompose", str(toy_dataset / "scenes" / SCENE), "--method", "gt", "--out", str(out),
+                        "--steps", "0"))
+    assert not out.exists()
+
+
 def test_decompose_gt_leaves_the_input_out_when_an_object_has_no_layer(toy_dataset: Path, tmp_path: Path,
                                                                        capsys) -> None:
     """A scene whose object 3 has no solo video (rendered with fewer targets): its input video is not the bg plus

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     _out_folder(out)
-    config = replace(OmnimatteConfig(), seed=args.seed, **({"steps": args.steps} if args.steps else {}))
+    config = replace(OmnimatteConfig(), seed=args.seed, **({"steps": args.steps} if args.steps is not None else {}))
     inputs = _inputs(args, config)
     if inputs.unlayered:
         print(f"objects {inputs.unlayered} have no solo video: the layers start from the solo videos alone, "
