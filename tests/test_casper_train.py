@@ -59,6 +59,22 @@ def test_bad_weights_and_split(toy_dataset: Path, tmp_path: Path, capsys: pytest
     assert not (tmp_path / "ck").exists()
 
 
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--steps", "0", "--steps must be >= 1, got 0"),
+    ("--batch-size", "0", "--batch-size must be >= 1, got 0"),
+    ("--lr", "-0.001", "--lr must be >= 0, got -0.001"),
+    ("--val-every", "-1", "--val-every must be >= 0 (0: validate only at the end), got -1"),
+    ("--checkpoint-every", "-5", "--checkpoint-every must be >= 0 (0: by time and at the end only), got -5"),
+])
+def test_out_of_range_numbers_are_refused_not_replaced(toy_dataset: Path, tmp_path: Path, option: str, value: str,
+                                                       message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A number no run can use is refused before anything runs, not replaced by the default (--lr 0 is honoured:
+    the weights stay where they start)."""
+    _fails(["train", "casper", "--data", str(toy_dataset), "--out", str(tmp_path / "ck"), "--val-data", "none",
+            option, value], capsys, message)
+    assert not (tmp_path / "ck").exists()
+
+
 def test_train_from_the_command_line(toy_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ck = tmp_path / "ck"
     argv = ["train", "casper", "--data", str(toy_dataset), "--out", str(ck), "--steps", "2", "--batch-size", "1",

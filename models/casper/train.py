@@ -75,6 +75,15 @@ class TrainSettings:
     def __post_init__(self) -> None:
         if self.steps < 1:
             raise GenbenchError(f"--steps must be >= 1, got {self.steps}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise GenbenchError(f"--batch-size must be >= 1, got {self.batch_size}")
+        if self.learning_rate is not None and not self.learning_rate >= 0:
+            raise GenbenchError(f"--lr must be >= 0, got {self.learning_rate}")
+        if self.val_every < 0:
+            raise GenbenchError(f"--val-every must be >= 0 (0: validate only at the end), got {self.val_every}")
+        if self.checkpoint_every < 0:
+            raise GenbenchError(f"--checkpoint-every must be >= 0 (0: by time and at the end only), got "
+                                f"{self.checkpoint_every}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise GenbenchError(f"unknown learning-rate schedule {self.lr_schedule!r}; use one of {LR_SCHEDULES}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
@@ -104,8 +113,8 @@ class Trainer:
             self.model.load_state_dict(ckpt.from_pretrained(settings.init).state_dict())
         self.ema = EMAModel(self.model.parameters(), decay=self.config.ema_decay)
         self.ema.to(self.device)
-        self.lr = settings.learning_rate or self.config.learning_rate
-        self.batch_size = settings.batch_size or self.config.batch_size
+        self.lr = self.config.learning_rate if settings.learning_rate is None else settings.learning_rate
+        self.batch_size = self.config.batch_size if settings.batch_size is None else settings.batch_size
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.lr, weight_decay=0.0)
         self.lr_scheduler = get_scheduler("cosine" if settings.lr_schedule == "cosine" else "constant_with_warmup",
                                           self.optimizer, num_warmup_steps=settings.warmup,
