@@ -53,7 +53,7 @@ from genbench.benchmark.regions import removal_regions, split_regions
 from genbench.benchmark.results import HEADLINES, ClipScores, EvalResult, MethodRun
 from genbench.benchmark.split import SHIPPED
 from genbench.dataset import provenance, read_info
-from genbench.errors import GenbenchError
+from genbench.errors import GenbenchError, require_at_least
 from genbench.frames import read_frames
 from genbench.pixels import differs, over
 from genbench.progress import get_logger, track
@@ -95,8 +95,7 @@ class EvalSettings:
             raise GenbenchError(f"task {self.task!r} is not one of {', '.join(it.TASKS)}")
         if self.max_frames is not None and self.max_frames < 1:
             raise GenbenchError(f"the frame cap must be >= 1, got {self.max_frames}")
-        if self.workers < 1:
-            raise GenbenchError(f"--workers must be >= 1, got {self.workers}")
+        require_at_least("--workers", self.workers)
 
 
 def default_data() -> Path:

@@ -15,6 +15,12 @@ class NothingAccepted(GenbenchError):
     """A generator run whose inputs were all rejected: nothing was written. The message gives the reasons."""
 
 
+def require_at_least(option: str, value: int, least: int = 1, what: str = "") -> None:
+    """Raise GenbenchError "OPTION must be >= LEAST (WHAT), got VALUE" for a command-line number out of range."""
+    if value < least:
+        raise GenbenchError(f"{option} must be >= {least}{f' ({what})' if what else ''}, got {value}")
+
+
 def require_all(checks: list[tuple[bool, str]]) -> None:
     """Raise GenbenchError with the message of the first failed (condition, message) check."""
     for ok, message in checks:

@@ -58,6 +58,21 @@ def test_asking_for_no_scenes_is_an_error_that_writes_nothing(argv: list[str], o
     assert not out.exists()
 
 
+@pytest.mark.parametrize("argv", [
+    ["paste", "--source", "SRC", "--targets", "SRC", "--count", "1", "--out", "OUT"],
+    ["tripod", "SRC", "--out", "OUT"],
+    ["validate", "SRC"],
+    ["render", "--scenes", "1", "--out", "OUT"],
+])
+def test_no_workers_is_an_error_that_writes_nothing(argv: list[str], tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    argv = [{"SRC": str(tmp_path), "OUT": str(out)}.get(a, a) for a in argv]
+    assert main([*argv, "--workers", "0"]) == 1
+    assert capsys.readouterr().err.strip() == f"genbench {argv[0]}: error: --workers must be >= 1, got 0"
+    assert not out.exists()
+
+
 def test_version() -> None:
     result = subprocess.run([GENBENCH, "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("genbench ")

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from genbench.errors import GenbenchError
+from genbench.errors import GenbenchError, require_at_least
 
 if TYPE_CHECKING:
     from genbench.generators.kubric.settings import RenderSettings
@@ -63,8 +63,7 @@ def run(args: argparse.Namespace) -> int:
     how = RenderRun(workers=args.workers, device=args.device, executor=args.executor, address=args.address,
                     cpus_per_scene=args.cpus_per_scene)
     how.check()
-    if args.scenes < 1:
-        raise GenbenchError(f"--scenes must be >= 1 (the number of scenes to make), got {args.scenes}")
+    require_at_least("--scenes", args.scenes, what="the number of scenes to make")
     if args.estimate_scenes < 1:
         raise GenbenchError(f"--estimate-scenes must be >= 1, got {args.estimate_scenes}")
     settings = settings_from_args(args)

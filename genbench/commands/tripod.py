@@ -6,14 +6,17 @@ import argparse
 
 
 def run(args: argparse.Namespace) -> int:
+    from genbench.errors import require_at_least
     from genbench.generators.tripod.dataset import tripod_dataset
     from genbench.generators.tripod.settings import TripodSettings
     from genbench.runner import FAILURES_FILE
     from genbench.storage import child
 
+    workers = getattr(args, "workers", 1)  # programmatic callers may leave the options at their defaults
+    require_at_least("--workers", workers)
     optional = {k: getattr(args, k) for k in ("max_size", "window") if getattr(args, k, None) is not None}
     result = tripod_dataset(list(args.inputs), args.out, TripodSettings(**optional),
-                            workers=int(getattr(args, "workers", 1) or 1))
+                            workers=workers)
     summary, out = result.summary, result.summary.root
     print(f"{out}: {result.accepted} windows accepted ({len(summary.written)} written, {len(summary.skipped)} already "
           f"there, {len(summary.failed)} failed), {len(result.rejected)} rejected with reasons in "

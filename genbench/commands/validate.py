@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
+from genbench.errors import require_at_least
 from genbench.progress import track
 from genbench.storage import local_copy, open_output, output_root
 from genbench.validate import Problem, validate_dataset
 
 
 def run(args: argparse.Namespace) -> int:
+    require_at_least("--workers", args.workers)
     where = output_root(args.dataset)
     # A URL (s3://, gs://) is validated on a local copy of its committed scenes, each file checked on download.
     report = validate_dataset(local_copy(where), workers=args.workers,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from genbench.errors import GenbenchError
+from genbench.errors import GenbenchError, require_at_least
 from genbench.generators.kubric.settings import RenderSettings
 from genbench.runner import RunSummary
 from genbench.storage import Root, output_root
@@ -34,8 +34,7 @@ class RenderRun:
     cpus_per_scene: int = 1
 
     def check(self) -> None:
-        if self.workers < 1:
-            raise GenbenchError(f"--workers must be >= 1, got {self.workers}")
+        require_at_least("--workers", self.workers)
         if self.executor not in EXECUTORS:
             raise GenbenchError(f"unknown executor {self.executor!r}; choose one of {', '.join(EXECUTORS)}")
         if self.address and self.executor != "ray":
