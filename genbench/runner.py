@@ -54,11 +54,22 @@ def check_compatible(root: Root, generator: str, settings: dict[str, Any]) -> No
     """Refuse to add scenes to a folder (or bucket prefix) that holds a dataset made another way."""
     out = open_output(root)
     theirs = out.existing()
-    if theirs is not None and theirs != (generator, settings):
-        raise DatasetError(
-            f"{out.root} holds a dataset made by {theirs[0]!r} with other settings; rerun with the same "
-            "settings to resume, or choose another --out"
-        )
+    if theirs is None or theirs == (generator, settings):
+        return
+    if theirs[0] != generator:
+        raise DatasetError(f"{out.root} holds a dataset made by {theirs[0]!r}, not by {generator!r}; choose another "
+                           "--out")
+    raise DatasetError(f"{out.root} holds a dataset made by {theirs[0]!r} with other settings "
+                       f"({settings_difference(theirs[1], settings)}); rerun with the same settings to resume, or "
+                       "choose another --out")
+
+
+def settings_difference(stored: dict[str, Any], asked: dict[str, Any], most: int = 3) -> str:
+    """The settings that differ, as "name: stored there, asked here" (the first `most`, then how many more)."""
+    names = sorted(k for k in stored.keys() | asked.keys() if stored.get(k) != asked.get(k))
+    shown = [f"{k}: {stored.get(k)!r} there, {asked.get(k)!r} asked" for k in names[:most]]
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return "; ".join(shown) + more
 
 
 def make_and_write(make_scene: Callable[[int], Scene], root: Root, index: int, retries: int) -> str:

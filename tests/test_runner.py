@@ -16,7 +16,7 @@ import pytest
 from genbench import contract
 from genbench.errors import DatasetError
 from genbench.generators.toy import make_toy_scene, scene_id
-from genbench.runner import FAILURES_FILE, run_generation
+from genbench.runner import FAILURES_FILE, check_compatible, run_generation, settings_difference
 from genbench.scene import list_scene_ids
 from genbench.validate import validate_dataset
 
@@ -56,9 +56,22 @@ def _toy_id(i: int) -> str:
 def test_other_settings_are_refused(tmp_path: Path) -> None:
     make_toy_dataset(tmp_path / "d", count=1)
     other = replace(TOY, frames=5)
-    with pytest.raises(DatasetError, match="other settings"):
+    with pytest.raises(DatasetError, match=rf"other settings \(frames: {TOY.frames} there, 5 asked\); rerun"):
         make_toy_dataset(tmp_path / "d", count=2, settings=other)
     assert list_scene_ids(tmp_path / "d") == [scene_id(TOY, 0)]
+
+
+def test_the_settings_difference_names_what_differs() -> None:
+    stored = {"frames": 8, "seed": 0, "a": 1, "b": 2, "c": 3}
+    assert settings_difference(stored, {**stored, "seed": 4}) == "seed: 0 there, 4 asked"
+    assert settings_difference(stored, {"frames": 8, "new": "x"}, most=2) == \
+        "a: 1 there, None asked; b: 2 there, None asked and 3 more"
+
+
+def test_another_generators_dataset_is_refused(tmp_path: Path) -> None:
+    make_toy_dataset(tmp_path / "d", count=1)
+    with pytest.raises(DatasetError, match="made by 'toy', not by 'other'; choose another --out"):
+        check_compatible(tmp_path / "d", "other", {})
 
 
 def test_non_dataset_folder_is_refused(tmp_path: Path) -> None:
