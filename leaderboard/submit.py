@@ -35,7 +35,7 @@ from genbench.benchmark.results import HEADLINE_LABEL, EvalResult, fmt, results_
 from genbench.errors import GenbenchError
 from genbench.frames import read_frames
 from genbench.leaderboard.archive import Caps, SubmissionRejected, ingest
-from genbench.leaderboard.store import Entry, append
+from genbench.leaderboard.store import Entry, append, read_board
 from genbench.progress import get_logger
 from genbench.samples import layering_scenes, load_layering, load_removal, removal_samples
 from genbench.scene import write_json
@@ -144,9 +144,19 @@ def _scrub(result: EvalResult, label: str) -> dict:
     return data
 
 
+def on_board_already(board: Path, predictions_sha256: str, task: str, dataset: dict, protocol_version: int
+                     ) -> Entry | None:
+    """The entry holding the same frames for the same split, task and protocol, if any. The same frames enter a
+    board once (a repeat would be a second row with the same scores); under another protocol they are scored anew."""
+    asked = (predictions_sha256, task, protocol_version, dataset["sha256"], dataset["split"])
+    return next((e for e in read_board(board) if (e.predictions_sha256, e.task, e.protocol_version,
+                                                  e.dataset["sha256"], e.dataset["split"]) == asked), None)
+
+
 def submit(sub: Submission, board: Path, *, data: Path | None = None, settings: EvalSettings | None = None,
            scorer: FrameScorer | None = None, caps: Caps | None = None) -> Entry:
-    """Validate, score and add one submission to the board at `board`; returns the stored entry."""
+    """Validate, score and add one submission to the board at `board`; returns the stored entry (the one already
+    there when the same frames are on the board for the same split, task and protocol: nothing is added)."""
     sub.check()
     settings = settings or EvalSettings(split=DEFAULT_SPLIT)
     if settings.split is None:
@@ -167,6 +177,12 @@ def submit(sub: Submission, board: Path, *, data: Path | None = None, settings: 
         except GenbenchError as exc:
             raise SubmissionRejected(str(exc).replace(str(root), label)) from None
         run = result.runs[0]
+        repeat = on_board_already(board, run.predictions_sha256, settings.task, result.dataset,
+                                  result.protocol["version"])
+        if repeat is not None:
+            log.info("%s: these predictions are on the board already as %s (%s); nothing added", board, repeat.id,
+                     repeat.method)
+            return repeat
         files = strips(data, root, settings, ids)
         results_json = _scrub(result, label)
         tmp_json = Path(work) / "results.json"

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -115,15 +116,35 @@ def test_accepts_folder_zip_and_wrapped_tar(toy_master: Path, oracle: Path, boar
     assert entries[0].dataset["split"] == SPLIT and entries[0].dataset["items"] == 12
     assert len(entries[0].strips) == 3 and all((board / s).is_file() for s in entries[0].strips)
     files = _files(oracle)
-    store = tmp_path / "store"
     zipped = make_zip(tmp_path / "oracle.zip", files)
     wrapped = make_tar(tmp_path / "oracle.tar.gz", {f"pred/{k}": v for k, v in files.items()})
     for pred, name in ((zipped, "zip"), (wrapped, "tar")):
-        entry = submit(Submission(pred, name, url="https://example.org/x"), store, data=toy_master,
+        entry = submit(Submission(pred, name, url="https://example.org/x"), tmp_path / name, data=toy_master,
                        settings=SETTINGS, scorer=scorer)
         assert entry.summary["regions"]["full"]["psnr"] == 100.0
         assert entry.predictions_sha256 == entries[0].predictions_sha256  # the same frames, however packed
-    assert [e.method for e in read_board(store)] == ["zip", "tar"]
+    assert [e.method for e in read_board(tmp_path / "zip")] == ["zip"]
+
+
+def test_the_same_frames_enter_a_board_once(toy_master: Path, oracle: Path, board: Path, scorer: FrameScorer,
+                                            tmp_path: Path) -> None:
+    """A repeat (the oracle again, under another name and packed as a tar) adds nothing and returns the entry
+    already there; other frames are taken."""
+    first = read_board(board)[0]
+    wrapped = make_tar(tmp_path / "again.tar.gz", {f"pred/{k}": v for k, v in _files(oracle).items()})
+    before = snapshot(board)
+    assert submit(Submission(wrapped, "again"), board, data=toy_master, settings=SETTINGS, scorer=scorer) == first
+    assert snapshot(board) == before
+    store = tmp_path / "store"
+    shutil.copytree(board, store)
+    other = tmp_path / "other"
+    shutil.copytree(oracle, other)
+    frame = next(other.rglob("00000.png"))
+    image = np.asarray(Image.open(frame)).copy()
+    image[0, 0] ^= 1  # one pixel one level off
+    Image.fromarray(image).save(frame)
+    entry = submit(Submission(other, "oracle"), store, data=toy_master, settings=SETTINGS, scorer=scorer)
+    assert entry.predictions_sha256 != first.predictions_sha256 and len(read_board(store)) == 2
 
 
 @pytest.mark.parametrize("kind", ["zip", "tar"])
@@ -271,6 +292,11 @@ def test_cli_submit_show_build(toy_master: Path, oracle: Path, tmp_path: Path,
     before = snapshot(store)
     assert cli.main(["leaderboard", "submit", str(bad), "--method", "bad", *base]) == 1
     assert "path traversal" in capsys.readouterr().err and snapshot(store) == before
+    assert cli.main(["leaderboard", "submit", str(oracle), "--method", "oracle", *base]) == 0  # a rerun: a no-op
+    entry = read_board(store)[0]
+    assert capsys.readouterr().out.strip().endswith(f"on the board already as {entry.id} (oracle): the same frames "
+                                                    "for this split, task and protocol; nothing added")
+    assert snapshot(store) == before
     assert cli.main(["leaderboard", "show", "--board", str(store)]) == 0
     out = capsys.readouterr().out
     assert "| 1 | oracle | 0.0000 | 100.00 |" in out and "A. Person" in out and "| yes |" in out  # headline first

@@ -33,9 +33,12 @@ def run(args: argparse.Namespace) -> int:
     from genbench.leaderboard.submit import Submission, accepted_line, submit
 
     settings = EvalSettings(task=args.task, split=args.split, device=None if args.device == "auto" else args.device)
+    before = {e.id for e in read_board(board)}
     entry = submit(Submission(Path(args.predictions), args.method, args.authors, args.url, args.extra_data), board,
                    data=Path(args.data) if args.data else None, settings=settings)
-    print(accepted_line(entry))
+    print(accepted_line(entry) if entry.id not in before else
+          f"on the board already as {entry.id} ({entry.method}): the same frames for this split, task and protocol; "
+          "nothing added")
     return 0
 
 
