@@ -478,4 +478,10 @@ def local_copy(location: Root, cache: Path | None = None) -> Path:
     root = output_root(location)
     if isinstance(root, Path):
         return root
-    return RemoteDataset(root).download(cache or remote_cache(root))
+    try:
+        return RemoteDataset(root).download(cache or remote_cache(root))
+    except GenbenchError:
+        raise
+    except Exception as exc:  # each backend raises its own types (aiohttp, botocore, gcsfs ...)
+        raise DatasetError(f"cannot read {root}: {exc.__class__.__name__}: {exc}; check the address, the network and "
+                           "the credentials") from None

@@ -73,6 +73,15 @@ def test_no_workers_is_an_error_that_writes_nothing(argv: list[str], tmp_path: P
     assert not out.exists()
 
 
+def test_an_unreachable_dataset_url_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = "http://127.0.0.1:9/data"  # the discard port: nothing listens, the connection is refused at once
+    assert main(["eval", "--method", "identity", "--data", url, "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"genbench eval: error: cannot read {url}: ") and \
+        err[0].endswith("check the address, the network and the credentials")
+    assert not (tmp_path / "out").exists()
+
+
 def test_version() -> None:
     result = subprocess.run([GENBENCH, "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("genbench ")

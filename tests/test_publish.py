@@ -245,3 +245,25 @@ def test_push_uploads_exactly_the_folder_and_resumes(toy_master: Path, tmp_path:
     assert again.uploaded == [] and again.commits == 0
     with pytest.raises(GenbenchError, match="ORG/NAME"):
         push(folder, "no owner", api=hub)
+
+
+class UnreachableHub(FakeHub):
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    def create_repo(self, repo_id: str, **kwargs: object) -> None:
+        raise self.error
+
+
+def test_an_unreachable_hub_is_one_line_and_a_bug_stays_a_bug(toy_master: Path, tmp_path: Path) -> None:
+    """huggingface_hub's HTTP library (httpx2 in 2.x) raises its own errors, not OSErrors: they are still a
+    network failure in one line; an error of any other kind is not dressed up as one."""
+    httpx = pytest.importorskip("httpx2")
+    folder = tmp_path / "hub"
+    export([toy_master], folder)
+    with pytest.raises(GenbenchError, match=r"^creating the repo failed: ConnectError: Name or service not known; "
+                                            "check the network and rerun to resume$"):
+        push(folder, "org/toy", api=UnreachableHub(httpx.ConnectError("Name or service not known")))
+    with pytest.raises(TypeError, match="a bug"):
+        push(folder, "org/toy", api=UnreachableHub(TypeError("a bug")))

@@ -66,8 +66,21 @@ def _hub_call(what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     except HfHubHTTPError as exc:
         raise GenbenchError(f"{what} failed: {str(exc).splitlines()[0]} (check the token's write access "
                             "and the repo id; rerun to resume)") from None
-    except OSError as exc:  # requests' connection errors are OSErrors
-        raise GenbenchError(f"{what} failed: {exc}; check the network and rerun to resume") from None
+    except Exception as exc:
+        if not is_network_error(exc):
+            raise
+        raise GenbenchError(f"{what} failed: {exc.__class__.__name__}: {exc}; check the network and rerun to "
+                            "resume") from None
+
+
+HTTP_LIBRARIES = ("requests", "urllib3", "httpx", "httpcore", "aiohttp")  # what huggingface_hub has used, any version
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """Whether `exc` is a connection error: an OSError, or any error of an HTTP library (huggingface_hub moved from
+    requests to httpx and to httpx2, whose errors are not OSErrors)."""
+    return isinstance(exc, OSError) or any(
+        cls.__module__.split(".")[0].rstrip("0123456789") in HTTP_LIBRARIES for cls in type(exc).__mro__)
 
 
 def check_repo_id(repo_id: str) -> None:
