@@ -70,3 +70,26 @@ def test_cpus_per_scene_is_for_ray_only() -> None:
                          (RenderRun(executor="ray", cpus_per_scene=0), "must be >= 1")):
         with pytest.raises(GenbenchError, match=message):
             bad.check()
+
+
+@pytest.mark.parametrize(("address", "message"), [
+    ("127.0.0.1:9", "cannot reach the Ray cluster at '127.0.0.1:9' (ConnectionRefusedError"),
+    ("ray://127.0.0.1:9", "cannot reach the Ray cluster at 'ray://127.0.0.1:9' (ConnectionRefusedError"),
+    ("auto", "cannot join the Ray cluster at 'auto': Could not find any running Ray instance"),
+])
+def test_a_cluster_that_is_not_there_fails_at_once_and_writes_nothing(address: str, message: str, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing listens on the discard port; `ray.init` alone would retry such an address for minutes."""
+    from ray._private import services
+
+    from genbench.cli import main
+
+    if address == "auto" and services.find_gcs_addresses():
+        pytest.skip("a Ray instance runs on this machine: 'auto' would join it")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    out = tmp_path / "d"
+    argv = ["render", "--scenes", "1", "--out", str(out), "--preset", "tiny", "--executor", "ray", "--address", address]
+    assert main(argv) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(f"genbench render: error: {message}")
+    assert not out.exists()

@@ -17,7 +17,9 @@ write but lost its reply finds the scene complete and reports it done.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,23 @@ from genbench.scene import Scene
 from genbench.storage import is_remote, open_output
 
 LOST_RETRIES = 3  # resubmissions of one scene whose worker or node was lost
+REACH_TIMEOUT_S = 5.0  # how long a cluster address may take to answer before the run gives up
 log = get_logger("ray")
+
+
+def check_reachable(address: str | None, timeout: float = REACH_TIMEOUT_S) -> None:
+    """Fail in seconds, in one line and before the output is touched, when nothing answers at a cluster's
+    HOST:PORT (`ray.init` would retry for minutes). "auto", None and addresses of other forms are left to Ray."""
+    if address is None:
+        return
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise GenbenchError(f"cannot reach the Ray cluster at {address!r} ({exc.__class__.__name__}: {exc}); start "
+                            "it (`ray start --head`) or fix --address") from None
 
 
 def run_generation_ray(
@@ -58,13 +76,14 @@ def run_generation_ray(
         import ray
     except ImportError:
         raise GenbenchError("--executor ray needs Ray: pip install 'ray[default]'") from None
+    check_reachable(address)
     root = root if is_remote(root) else Path(root).resolve()  # a bucket URL is what every node writes to
     tally = tally if tally is not None else SceneTally()
-    executor = ray_executor(ray, address, cpus_per_scene, init_kwargs, scene_id_of=scene_id_of,
-                            lost_retries=lost_retries, tally=tally)
-    summary = run_generation(root, name=name, generator=generator, settings=settings, count=count,
-                             make_scene=make_scene, scene_id_of=scene_id_of, retries=retries, where="on ray",
-                             executor=executor, progress=ClusterProgress(tally))
+    executor = ray_executor(ray, cpus_per_scene, scene_id_of=scene_id_of, lost_retries=lost_retries, tally=tally)
+    with joined(ray, address, init_kwargs):  # before the output is touched: a cluster that is not there writes nothing
+        summary = run_generation(root, name=name, generator=generator, settings=settings, count=count,
+                                 make_scene=make_scene, scene_id_of=scene_id_of, retries=retries, where="on ray",
+                                 executor=executor, progress=ClusterProgress(tally))
     for line in tally.lines():
         log.info("%s", line)
     return summary
@@ -82,53 +101,58 @@ def scene_task(make_scene: Callable[[int], Scene], root: str, scene_id: str, ind
     return make_and_write(make_scene, root, index, retries), node
 
 
-def ray_executor(ray: Any, address: str | None, cpus_per_scene: float, init_kwargs: dict[str, Any] | None, *,
-                 scene_id_of: Callable[[int], str], lost_retries: int = LOST_RETRIES,
-                 tally: SceneTally | None = None) -> Executor:
-    """Each scene one Ray task writing straight into `root`; joins (or starts) Ray and leaves it as it found it."""
+@contextmanager
+def joined(ray: Any, address: str | None, init_kwargs: dict[str, Any] | None) -> Iterator[None]:
+    """Join (or start) Ray for the run and leave it as it was found."""
+    started_here = not ray.is_initialized()
+    if started_here:
+        kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "include_dashboard": False}
+        kwargs.update(init_kwargs or {})
+        try:
+            ray.init(address=address, **kwargs)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise GenbenchError(f"cannot join the Ray cluster at {address!r}: {exc}") from None
+    try:
+        yield
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def ray_executor(ray: Any, cpus_per_scene: float, *, scene_id_of: Callable[[int], str],
+                 lost_retries: int = LOST_RETRIES, tally: SceneTally | None = None) -> Executor:
+    """Each scene one Ray task writing straight into `root`, on the Ray that `joined` holds."""
     tally = tally if tally is not None else SceneTally()
 
     def execute(make_scene: Callable[[int], Scene], root: Path, indices: list[int],
                 retries: int) -> Iterator[tuple[int, str]]:
-        started_here = not ray.is_initialized()
-        if started_here:
-            kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "include_dashboard": False}
-            kwargs.update(init_kwargs or {})
-            try:
-                ray.init(address=address, **kwargs)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise GenbenchError(f"cannot join the Ray cluster at {address!r}: {exc}") from None
-        try:
-            task = ray.remote(num_cpus=cpus_per_scene, max_retries=0)(scene_task)
-            maker_ref = ray.put(make_scene)
+        task = ray.remote(num_cpus=cpus_per_scene, max_retries=0)(scene_task)
+        maker_ref = ray.put(make_scene)
 
-            def submit(index: int) -> Any:
-                return task.remote(maker_ref, str(root), scene_id_of(index), index, retries)
+        def submit(index: int) -> Any:
+            return task.remote(maker_ref, str(root), scene_id_of(index), index, retries)
 
-            tally.begin(len(indices))
-            futures = {submit(i): i for i in indices}
-            lost = dict.fromkeys(indices, 0)
-            while futures:
-                done, _ = ray.wait(list(futures), num_returns=1)
-                for ref in done:
-                    index = futures.pop(ref)
-                    try:
-                        status, node = ray.get(ref)
-                    except ray.exceptions.RayTaskError as exc:  # the task's own code raised outside the scene
-                        status, node = f"{exc.__class__.__name__}: {exc}", "?"
-                    except ray.exceptions.RayError as exc:  # its worker or node was lost: run it again elsewhere
-                        if lost[index] < lost_retries:
-                            lost[index] += 1
-                            tally.lost()
-                            log.info("scene %s lost with its worker (%s); submitting it again",
-                                     scene_id_of(index), exc.__class__.__name__)
-                            futures[submit(index)] = index
-                            continue
-                        status, node = f"{exc.__class__.__name__}: {exc}", "?"
-                    tally.finished(node, ok=status == "ok", retried=lost[index] > 0)
-                    yield index, status
-        finally:
-            if started_here:
-                ray.shutdown()
+        tally.begin(len(indices))
+        futures = {submit(i): i for i in indices}
+        lost = dict.fromkeys(indices, 0)
+        while futures:
+            done, _ = ray.wait(list(futures), num_returns=1)
+            for ref in done:
+                index = futures.pop(ref)
+                try:
+                    status, node = ray.get(ref)
+                except ray.exceptions.RayTaskError as exc:  # the task's own code raised outside the scene
+                    status, node = f"{exc.__class__.__name__}: {exc}", "?"
+                except ray.exceptions.RayError as exc:  # its worker or node was lost: run it again elsewhere
+                    if lost[index] < lost_retries:
+                        lost[index] += 1
+                        tally.lost()
+                        log.info("scene %s lost with its worker (%s); submitting it again",
+                                 scene_id_of(index), exc.__class__.__name__)
+                        futures[submit(index)] = index
+                        continue
+                    status, node = f"{exc.__class__.__name__}: {exc}", "?"
+                tally.finished(node, ok=status == "ok", retried=lost[index] > 0)
+                yield index, status
 
     return execute
