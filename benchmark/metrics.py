@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from genbench.benchmark import ssim as ssim_mod
+from genbench.devices import torch_device
 from genbench.errors import GenbenchError
 from genbench.pixels import PSNR_CAP, SQUARED_SCALE, psnr_from_mse, squared_error
 
@@ -71,15 +72,6 @@ PROTOCOL: dict[str, Any] = {
 }
 
 Scores = dict[str, dict[str, np.ndarray]]  # region -> metric or count -> (T,) float64
-
-
-def pick_device(device: str | None = None) -> str:
-    """`device` if given (other than "auto"), else "cuda" when available, else "cpu"."""
-    if device and device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def mean_finite(values: np.ndarray) -> float:
@@ -282,7 +274,7 @@ class FrameScorer:
     def __post_init__(self) -> None:
         import torch
 
-        self.device = pick_device(self.device)
+        self.device = torch_device(self.device)
         self._torch = torch
         self.lpips = build_lpips(self.device)
 

@@ -223,10 +223,10 @@ class DinoFeatures:
         except ImportError as exc:
             raise GenbenchError("PROVE metrics need `transformers`: pip install 'genbench[prove]'") from exc
 
-        from genbench.benchmark.metrics import pick_device
+        from genbench.devices import torch_device
 
         self.path = folder
-        self.device = pick_device(device)
+        self.device = torch_device(device)
         try:
             self.processor = AutoImageProcessor.from_pretrained(folder, local_files_only=True)
             model = Dinov2Model.from_pretrained(folder, local_files_only=True)

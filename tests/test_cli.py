@@ -82,6 +82,19 @@ def test_an_unreachable_dataset_url_is_one_line(tmp_path: Path, capsys: pytest.C
     assert not (tmp_path / "out").exists()
 
 
+def test_a_cuda_device_where_there_is_none_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    from PIL import Image
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    assert main(["metrics", str(tmp_path / "a.png"), str(tmp_path / "a.png"), "--device", "cuda"]) == 1
+    assert capsys.readouterr().err.strip() == \
+        "genbench metrics: error: --device cuda: no CUDA device here; use --device cpu"
+
+
 def test_version() -> None:
     result = subprocess.run([GENBENCH, "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("genbench ")

@@ -215,3 +215,13 @@ def test_user_assets_are_imported_normalised_and_rendered(tmp_path: Path) -> Non
     (tmp_path / "empty").mkdir()
     with pytest.raises(GenbenchError, match="files found"):
         list_assets(tmp_path / "empty")
+
+
+def test_device_gpu_without_a_gpu_is_one_error_before_anything_is_written(tmp_path: Path) -> None:
+    from genbench.generators.kubric.blender import select_device
+
+    if select_device("auto") != "CPU":
+        pytest.skip("Cycles finds a GPU on this machine")
+    with pytest.raises(GenbenchError, match="--device gpu: Cycles found no OptiX/CUDA/HIP/oneAPI/Metal device"):
+        render(tmp_path / "d", "--device", "gpu")
+    assert not (tmp_path / "d").exists()

@@ -73,6 +73,10 @@ def render_dataset(out: Root, settings: RenderSettings, count: int, run: RenderR
     else:
         from genbench.runner import run_generation
 
+        if run.device == "gpu":  # no GPU here: one line before anything is written, not a failure per scene
+            from genbench.generators.kubric.blender import select_device
+
+            select_device(run.device)
         threads = 0 if run.workers == 1 else max(1, (os.cpu_count() or 1) // run.workers)
         maker = SceneMaker(settings, RenderOptions(device=run.device, threads=threads))
         summary = run_generation(out, name=name, generator=GENERATOR, settings=settings.to_dict(), count=count,

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import torch
 
-from genbench.errors import GenbenchError
+from genbench.devices import torch_device
 
 
 def resolve_device(name: str) -> torch.device:
-    """"auto": CUDA when available, else the CPU; "cuda..." without a CUDA device is a clear error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise GenbenchError(f"--device {name}: no CUDA device here; use --device cpu")
-    return torch.device(name)
+    """`genbench.devices.torch_device` as a torch.device."""
+    return torch.device(torch_device(name))
