@@ -81,7 +81,9 @@ def read_mask_ids(path: Path) -> np.ndarray:
     """An object mask image as (H, W) uint8 ids.
 
     Palette PNGs (DAVIS, YouTube-VOS) hold the object id as the palette index; 255 is the
-    "void" label of VOC-style palettes and becomes 0. Grey or colour masks are binary:
+    "void" label of VOC-style palettes and becomes 0. A single-channel image whose values are
+    all below 128 holds the ids as its values (0 background, k object k: genbench's own
+    ``masks/visible``, an id map written from numpy). Other grey or colour masks are binary:
     id 1 where the grey value is >= 128.
     """
     from PIL import Image
@@ -92,9 +94,12 @@ def read_mask_ids(path: Path) -> np.ndarray:
                 ids = np.asarray(img, dtype=np.uint8).copy()
                 ids[ids == 255] = 0
                 return ids
+            single_channel = img.mode in ("L", "I", "I;16")
             grey = np.asarray(img.convert("L"), dtype=np.uint8)
     except OSError as exc:
         raise GenbenchError(f"{path}: cannot read this mask ({exc})") from None
+    if single_channel and grey.max() < 128:
+        return grey.copy()
     return (grey >= 128).astype(np.uint8)
 
 

@@ -272,6 +272,17 @@ def test_decompose_gt_writes_the_prediction_layout(toy_dataset: Path, tmp_path: 
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temporary folder left
 
 
+def test_decompose_a_plain_video_with_genbenchs_own_id_masks(toy_dataset: Path, tmp_path: Path) -> None:
+    """A frame folder and an instance-id mask folder as genbench writes them (grey, 0 background, k object k): one
+    layer per object the masks hold."""
+    scene = toy_dataset / "scenes" / SCENE
+    out = tmp_path / "o"
+    masks = scene / contract.MASKS_DIR / contract.VISIBLE_DIR
+    assert decompose(_args("decompose", str(scene / contract.RGB_DIR / contract.FULL), "--masks", str(masks),
+                           "--method", "median", "--out", str(out), "--steps", "2")) == 0
+    assert sorted(int(p.name) for p in (out / "layers").iterdir()) == [1, 2, 3]
+
+
 def test_decompose_with_no_steps_is_an_error_that_writes_nothing(toy_dataset: Path, tmp_path: Path) -> None:
     """--steps 0 is refused, not read as "the default"."""
     out = tmp_path / "o"

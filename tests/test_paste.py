@@ -16,7 +16,7 @@ from genbench.commands.paste import run
 from genbench.errors import DatasetError, GenbenchError
 from genbench.frames import read_video
 from genbench.generators.paste.sources import find_sources, find_targets, load_ids
-from genbench.generators.video_io import read_frames
+from genbench.generators.video_io import read_frames, read_mask_ids
 from genbench.scene import list_scene_ids, read_scene
 from genbench.trimask import trimask
 from genbench.validate import validate_dataset
@@ -109,6 +109,19 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[n
     davis = make_davis(root / "davis")
     targets = make_targets(root / "targets")
     return davis, root / "targets", targets
+
+
+def test_mask_images_are_read_as_ids_or_as_binary(tmp_path: Path) -> None:
+    """A grey id map (values below 128) keeps its ids; white-on-black masks and colour images are binary."""
+    ids = np.array([[0, 1, 2], [3, 0, 1]], np.uint8)
+    cases = {"ids.png": Image.fromarray(ids),  # mode L, genbench's own masks/visible
+             "white.png": Image.fromarray((ids > 0).astype(np.uint8) * 255),
+             "dark-colour.png": Image.fromarray(np.dstack([ids * 40] * 3))}
+    for name, image in cases.items():
+        image.save(tmp_path / name)
+    np.testing.assert_array_equal(read_mask_ids(tmp_path / "ids.png"), ids)
+    np.testing.assert_array_equal(read_mask_ids(tmp_path / "white.png"), (ids > 0).astype(np.uint8))
+    np.testing.assert_array_equal(read_mask_ids(tmp_path / "dark-colour.png"), (ids * 40 >= 128).astype(np.uint8))
 
 
 def test_layout_detection_and_palette_ids(inputs: tuple[Path, Path, list[np.ndarray]]) -> None:

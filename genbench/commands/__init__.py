@@ -166,7 +166,8 @@ def _train(p: argparse.ArgumentParser) -> None:
 def _decompose(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="SCENE_OR_VIDEO", help="scene folder (<dataset>/scenes/<id>), or a video file "
                                                            "or frame folder with --masks")
-    p.add_argument("--masks", help="instance-id mask images for a plain video (0 background, k object k)")
+    p.add_argument("--masks", help="instance-id mask images for a plain video: grey (0 background, k object k, "
+                                   "as genbench's masks/visible), palette PNGs (index = id) or white on black")
     p.add_argument("--method", default="casper",
                    help="source of bg and solo videos: gt (a scene's rgb/bg and rgb/solo_<k>) or a removal method "
                         "spec: casper (default), median, flow-propagation ...")
