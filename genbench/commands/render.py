@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from genbench.errors import GenbenchError, require_at_least
+from genbench.errors import require_at_least
 
 if TYPE_CHECKING:
     from genbench.generators.kubric.settings import RenderSettings
@@ -64,8 +64,7 @@ def run(args: argparse.Namespace) -> int:
                     cpus_per_scene=args.cpus_per_scene)
     how.check()
     require_at_least("--scenes", args.scenes, what="the number of scenes to make")
-    if args.estimate_scenes < 1:
-        raise GenbenchError(f"--estimate-scenes must be >= 1, got {args.estimate_scenes}")
+    require_at_least("--estimate-scenes", args.estimate_scenes)
     settings = settings_from_args(args)
     if args.estimate:
         return print_estimate(args, settings)

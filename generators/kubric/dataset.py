@@ -39,8 +39,7 @@ class RenderRun:
             raise GenbenchError(f"unknown executor {self.executor!r}; choose one of {', '.join(EXECUTORS)}")
         if self.address and self.executor != "ray":
             raise GenbenchError("--address needs --executor ray")
-        if self.cpus_per_scene < 1:
-            raise GenbenchError(f"--cpus-per-scene must be >= 1, got {self.cpus_per_scene}")
+        require_at_least("--cpus-per-scene", self.cpus_per_scene)
         if self.cpus_per_scene != 1 and self.executor != "ray":
             raise GenbenchError("--cpus-per-scene needs --executor ray (a local run gives each of its --workers an "
                                 "equal share of the cores)")

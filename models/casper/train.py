@@ -24,7 +24,7 @@ import torch
 from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 
-from genbench.errors import GenbenchError
+from genbench.errors import GenbenchError, require_at_least
 from genbench.models.casper import checkpoint as ckpt
 from genbench.models.casper.config import CasperConfig, get_config
 from genbench.models.casper.data import make_batch, open_sources
@@ -73,17 +73,13 @@ class TrainSettings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.steps < 1:
-            raise GenbenchError(f"--steps must be >= 1, got {self.steps}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise GenbenchError(f"--batch-size must be >= 1, got {self.batch_size}")
-        if self.learning_rate is not None and not self.learning_rate >= 0:
+        require_at_least("--steps", self.steps)
+        if self.batch_size is not None:
+            require_at_least("--batch-size", self.batch_size)
+        if self.learning_rate is not None and not self.learning_rate >= 0:  # NaN too
             raise GenbenchError(f"--lr must be >= 0, got {self.learning_rate}")
-        if self.val_every < 0:
-            raise GenbenchError(f"--val-every must be >= 0 (0: validate only at the end), got {self.val_every}")
-        if self.checkpoint_every < 0:
-            raise GenbenchError(f"--checkpoint-every must be >= 0 (0: by time and at the end only), got "
-                                f"{self.checkpoint_every}")
+        require_at_least("--val-every", self.val_every, 0, what="0: validate only at the end")
+        require_at_least("--checkpoint-every", self.checkpoint_every, 0, what="0: by time and at the end only")
         if self.lr_schedule not in LR_SCHEDULES:
             raise GenbenchError(f"unknown learning-rate schedule {self.lr_schedule!r}; use one of {LR_SCHEDULES}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
