@@ -16,7 +16,7 @@ from genbench.methods import build_method
 from genbench.models.casper.checkpoint import from_pretrained, read_config, save_pretrained
 from genbench.models.casper.config import CONFIGS, CasperConfig
 from genbench.models.casper.data import make_batch, open_sources
-from genbench.models.casper.model import CasperNet
+from genbench.models.casper.model import CasperNet, TemporalMix
 from genbench.models.casper.pipeline import CasperPipeline, training_scheduler, window_starts
 from genbench.models.casper.train import Trainer, TrainSettings
 from genbench.models.threads import torch_threads
@@ -61,6 +61,21 @@ def test_untrained_model_is_the_identity() -> None:
     assert out.shape == video.shape and torch.equal(out, video)
     with pytest.raises(ValueError, match="multiples of 2"):
         model(video[..., :15], video[..., :15], torch.zeros(2, 2, 5, 16, 31)[..., :15], torch.tensor([0, 0]))
+
+
+def test_temporal_mix_is_a_replicate_padded_conv1d_at_every_pixel() -> None:
+    """The mix runs as a (k, 1) conv2d over whole clips; recomputed here pixel by pixel with its Conv1d."""
+    torch.manual_seed(0)
+    mix = TemporalMix(6, 3)
+    torch.nn.init.normal_(mix.conv.weight)
+    torch.nn.init.normal_(mix.conv.bias)
+    frames, x = 5, torch.randn(2 * 5, 6, 4, 3)
+    y = torch.nn.functional.silu(mix.norm(x)).reshape(2, frames, 6, 4, 3)
+    expected = torch.empty_like(y)
+    for b, i, j in np.ndindex(2, 4, 3):
+        expected[b, :, :, i, j] = mix.conv(y[b, :, :, i, j].T[None])[0].T  # (C, T) sequence -> (T, C)
+    with torch.no_grad():
+        assert torch.allclose(mix(x, frames), x + expected.reshape(x.shape), atol=1e-5)
 
 
 @pytest.mark.parametrize(("prefill", "baseline"), [("cv2", "cv2-inpaint"), ("median", "median")])
