@@ -76,6 +76,13 @@ class Entry:
         except (TypeError, ValueError):
             return 1
 
+    @property
+    def frames_key(self) -> tuple[Any, ...]:
+        """What makes two entries one submission: the same frames (predictions sha256) scored for the same split
+        (dataset sha256 and split name), task and protocol version. A board holds each once."""
+        return (self.predictions_sha256, self.task, self.protocol_version, self.dataset.get("sha256"),
+                self.dataset.get("split"))
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Entry:
         names = set(cls.__dataclass_fields__)
@@ -107,7 +114,9 @@ def read_board(board: Path) -> list[Entry]:
 def append(board: Path, entry: Entry, files: dict[str, bytes]) -> Entry:
     """Add `entry` and its files (name -> bytes, stored under entries/<id>/) to the board atomically.
 
-    `entry.strips` is set to the stored paths of the files whose names start with ``strip-``.
+    `entry.strips` is set to the stored paths of the files whose names start with ``strip-``. When the board
+    holds an entry with the same `frames_key` already, nothing is written and that entry is returned: checked
+    under the lock, so two identical submissions at once still make one row.
     """
     if not ENTRY_ID.match(entry.id):
         raise GenbenchError(f"entry id {entry.id!r} is not a plain name")
@@ -116,6 +125,9 @@ def append(board: Path, entry: Entry, files: dict[str, bytes]) -> Entry:
     try:
         with FileLock(board / LOCK_FILE, timeout=LOCK_TIMEOUT_S):
             entries = _read(board)
+            same = next((e for e in entries if e.frames_key == entry.frames_key), None)
+            if same is not None:
+                return same
             if any(e.id == entry.id for e in entries):
                 raise GenbenchError(f"{board}: an entry {entry.id!r} exists already")
             folder = board / ENTRIES_DIR / entry.id

@@ -147,10 +147,10 @@ def _scrub(result: EvalResult, label: str) -> dict:
 def on_board_already(board: Path, predictions_sha256: str, task: str, dataset: dict, protocol_version: int
                      ) -> Entry | None:
     """The entry holding the same frames for the same split, task and protocol, if any. The same frames enter a
-    board once (a repeat would be a second row with the same scores); under another protocol they are scored anew."""
+    board once (a repeat would be a second row with the same scores); under another protocol they are scored anew.
+    Asked before the strips are drawn; `store.append` asks again under the board's lock."""
     asked = (predictions_sha256, task, protocol_version, dataset["sha256"], dataset["split"])
-    return next((e for e in read_board(board) if (e.predictions_sha256, e.task, e.protocol_version,
-                                                  e.dataset["sha256"], e.dataset["split"]) == asked), None)
+    return next((e for e in read_board(board) if e.frames_key == asked), None)
 
 
 def submit(sub: Submission, board: Path, *, data: Path | None = None, settings: EvalSettings | None = None,

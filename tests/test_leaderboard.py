@@ -16,7 +16,9 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 import zipfile
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -33,7 +35,7 @@ from genbench.leaderboard.archive import Caps, SubmissionRejected
 from genbench.leaderboard.baselines import enter_baselines
 from genbench.leaderboard.board import groups, show_text
 from genbench.leaderboard.site import build
-from genbench.leaderboard.store import read_board
+from genbench.leaderboard.store import append, read_board
 from genbench.leaderboard.submit import Submission, accepted_line, submit
 from genbench.samples import load_removal, removal_samples
 from genbench.scene import scene_dir
@@ -266,7 +268,7 @@ dataset = {"name": "d", "generator": "toy", "split": "train", "sha256": "0" * 64
 for i in range(count):
     append(board, Entry(id=f"w{worker}-{i}", method="m", task="removal", submitted="2025-01-01T00:00:00+00:00",
                         dataset=dataset, summary={"regions": {"full": {"psnr": float(worker)}}}, protocol={},
-                        provenance={}, predictions_sha256="0" * 64), {"strip-0.png": b"png"})
+                        provenance={}, predictions_sha256=f"{worker:032x}{i:032x}"), {"strip-0.png": b"png"})
 """
 
 
@@ -279,6 +281,35 @@ def test_concurrent_appends_never_lose_or_tear(tmp_path: Path) -> None:
     assert sorted(e.id for e in entries) == sorted(f"w{w}-{i}" for w in range(6) for i in range(5))
     assert json.loads((board / "board.json").read_text())["schema"] == 1
     assert sorted(p.name for p in (board / "entries").iterdir()) == sorted(e.id for e in entries)  # no partials
+
+
+SAME_FRAMES = """
+import json, sys, time
+from pathlib import Path
+from genbench.leaderboard.store import Entry, append
+board, worker, start = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+dataset = {"name": "d", "generator": "toy", "split": "test", "sha256": "1" * 64, "items": 1}
+time.sleep(max(0.0, start - time.time()))
+entry = append(board, Entry(id=f"w{worker}", method=f"m{worker}", task="removal", submitted="2025-01-01T00:00:00+00:00",
+                            dataset=dataset, summary={}, protocol={"version": 2}, provenance={},
+                            predictions_sha256="2" * 64), {"strip-0.png": b"png"})
+print(entry.id)
+"""
+
+
+def test_the_same_frames_submitted_at_once_make_one_row(tmp_path: Path) -> None:
+    """Six processes append the same frames (other ids, other names) at the same instant: one row lands, and every
+    process gets that row back; the same frames under another protocol are another row."""
+    board, start = tmp_path / "store", time.time() + 3.0
+    procs = [subprocess.Popen([sys.executable, "-c", SAME_FRAMES, str(board), str(w), str(start)],
+                              stdout=subprocess.PIPE, text=True) for w in range(6)]
+    answers = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6
+    entries = read_board(board)
+    assert len(entries) == 1 and answers == [entries[0].id] * 6
+    assert [p.name for p in (board / "entries").iterdir()] == [entries[0].id]
+    again = replace(entries[0], id="v3", protocol={"version": 3}, strips=[])
+    assert append(board, again, {}) == again and len(read_board(board)) == 2
 
 
 def test_cli_submit_show_build(toy_master: Path, oracle: Path, tmp_path: Path,
