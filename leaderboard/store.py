@@ -42,6 +42,12 @@ LOCK_TIMEOUT_S = 600.0
 ENTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
+def frames_key(predictions_sha256: str, task: str, protocol_version: int, dataset: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two entries one submission: the same frames (predictions sha256) scored for the same split
+    (dataset sha256 and split name), task and protocol version. A board holds each once."""
+    return predictions_sha256, task, protocol_version, dataset.get("sha256"), dataset.get("split")
+
+
 @dataclass
 class Entry:
     """One accepted submission: who, what it was scored on, and its summary scores.
@@ -78,10 +84,7 @@ class Entry:
 
     @property
     def frames_key(self) -> tuple[Any, ...]:
-        """What makes two entries one submission: the same frames (predictions sha256) scored for the same split
-        (dataset sha256 and split name), task and protocol version. A board holds each once."""
-        return (self.predictions_sha256, self.task, self.protocol_version, self.dataset.get("sha256"),
-                self.dataset.get("split"))
+        return frames_key(self.predictions_sha256, self.task, self.protocol_version, self.dataset)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Entry:

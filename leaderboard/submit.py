@@ -35,7 +35,7 @@ from genbench.benchmark.results import HEADLINE_LABEL, EvalResult, fmt, results_
 from genbench.errors import GenbenchError
 from genbench.frames import read_frames
 from genbench.leaderboard.archive import Caps, SubmissionRejected, ingest
-from genbench.leaderboard.store import Entry, append, read_board
+from genbench.leaderboard.store import Entry, append, frames_key, read_board
 from genbench.progress import get_logger
 from genbench.samples import layering_scenes, load_layering, load_removal, removal_samples
 from genbench.scene import write_json
@@ -149,7 +149,7 @@ def on_board_already(board: Path, predictions_sha256: str, task: str, dataset: d
     """The entry holding the same frames for the same split, task and protocol, if any. The same frames enter a
     board once (a repeat would be a second row with the same scores); under another protocol they are scored anew.
     Asked before the strips are drawn; `store.append` asks again under the board's lock."""
-    asked = (predictions_sha256, task, protocol_version, dataset["sha256"], dataset["split"])
+    asked = frames_key(predictions_sha256, task, protocol_version, dataset)
     return next((e for e in read_board(board) if e.frames_key == asked), None)
 
 
