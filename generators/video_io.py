@@ -48,6 +48,18 @@ def is_frame_folder(path: Path) -> bool:
     return bool(image_files(path))
 
 
+def _frame_folders_inside(path: Path) -> str:
+    """For an error on a folder with no frames of its own: the frame folders it holds (a scene's `rgb/`), if any."""
+    if not path.is_dir() or image_files(path):
+        return ""
+    names = sorted(d.name for d in path.iterdir() if d.is_dir() and is_frame_folder(d))
+    if not names:
+        return ""
+    shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    example = "full" if "full" in names else names[0]  # a genbench scene's input video
+    return f"; its folders {shown} hold frames: pass one of them, e.g. {path / example}"
+
+
 def fit_size(height: int, width: int, max_size: int | None) -> tuple[int, int]:
     """(height, width) scaled so the longest side is at most `max_size` (aspect kept, >= 1 pixel)."""
     if not max_size or max(height, width) <= max_size:
@@ -182,7 +194,8 @@ def read_frames(path: Path, *, start: int = 0, stop: int | None = None, max_size
     else:
         frames = list(_iter_capture(path, start, stop))
     if not frames:
-        raise GenbenchError(f"{path}: no frames in range {start}..{'end' if stop is None else stop - 1}")
+        raise GenbenchError(f"{path}: no frames in range {start}..{'end' if stop is None else stop - 1}"
+                            f"{_frame_folders_inside(path)}")
     shapes = {f.shape for f in frames}
     if len(shapes) != 1:
         raise GenbenchError(f"{path}: frames differ in size {sorted(shapes)}")

@@ -239,6 +239,19 @@ def test_video_target_and_max_size_downscale(inputs: tuple[Path, Path, list[np.n
     np.testing.assert_array_equal(scene.rgb["bg"], decoded[start:start + scene.meta.num_frames])
 
 
+def test_a_folder_of_frame_folders_is_named_in_the_error(tmp_path: Path) -> None:
+    """A scene's rgb/ (frame folders, no frames of its own) is a common wrong path: the error names the folders."""
+    for name in ("bg", "full"):
+        (tmp_path / "rgb" / name).mkdir(parents=True)
+        cv2.imwrite(str(tmp_path / "rgb" / name / "00000.png"), np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(GenbenchError, match=r"rgb: no frames in range 0\.\.end; its folders bg, full hold frames: "
+                                            r"pass one of them, e\.g\. .*rgb/full$"):
+        read_frames(tmp_path / "rgb")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(GenbenchError, match=r"empty: no frames in range 0\.\.end$"):
+        read_frames(tmp_path / "empty")
+
+
 def test_short_clips_paste_with_the_minimum_following_their_length(tmp_path: Path) -> None:
     """A genbench render as short as `--preset tiny` (3 frames) is a paste source and target."""
     from dataclasses import replace
