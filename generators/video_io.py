@@ -210,7 +210,8 @@ def read_mask_folder(folder: Path, *, names: list[str] | None = None, size: tupl
     """Id masks of a folder of mask images as (T, H, W) uint8 (see `read_mask_ids`).
 
     names: file stems to read, in order (default: every image in natural order).
-    size: (height, width) to resize to with nearest neighbour.
+    size: (height, width) to resize to with nearest neighbour; masks of another aspect ratio (by more than a
+    pixel's rounding) are refused: they belong to another video or another crop.
     """
     by_stem = {p.stem: p for p in image_files(folder)}
     stems = names if names is not None else list(by_stem)
@@ -221,6 +222,10 @@ def read_mask_folder(folder: Path, *, names: list[str] | None = None, size: tupl
     if not masks:
         raise GenbenchError(f"{folder}: no mask images")
     if size is not None:
+        for stem, m in zip(stems, masks, strict=True):
+            if abs(m.shape[0] * size[1] / m.shape[1] - size[0]) > 1.0 + 0.01 * size[0]:
+                raise GenbenchError(f"{by_stem[stem]}: a {m.shape[0]}x{m.shape[1]} mask for {size[0]}x{size[1]} "
+                                    "frames, another aspect ratio; give the masks of this video (height x width)")
         masks = [resize_frame(m, size, nearest=True) for m in masks]
     if len({m.shape for m in masks}) != 1:
         raise GenbenchError(f"{folder}: masks differ in size")

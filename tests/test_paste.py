@@ -16,7 +16,7 @@ from genbench.commands.paste import run
 from genbench.errors import DatasetError, GenbenchError
 from genbench.frames import read_video
 from genbench.generators.paste.sources import find_sources, find_targets, load_ids
-from genbench.generators.video_io import read_frames, read_mask_ids
+from genbench.generators.video_io import read_frames, read_mask_folder, read_mask_ids
 from genbench.scene import list_scene_ids, read_scene
 from genbench.trimask import trimask
 from genbench.validate import validate_dataset
@@ -250,6 +250,16 @@ def test_a_folder_of_frame_folders_is_named_in_the_error(tmp_path: Path) -> None
     (tmp_path / "empty").mkdir()
     with pytest.raises(GenbenchError, match=r"empty: no frames in range 0\.\.end$"):
         read_frames(tmp_path / "empty")
+
+
+def test_masks_are_resized_to_the_frames_but_not_to_another_aspect_ratio(tmp_path: Path) -> None:
+    ids = np.zeros((40, 60), np.uint8)
+    ids[10:20, 30:45] = 2
+    cv2.imwrite(str(tmp_path / "00000.png"), ids)
+    np.testing.assert_array_equal(read_mask_folder(tmp_path, size=(20, 30)), ids[None, ::2, ::2])
+    assert read_mask_folder(tmp_path, size=(27, 40)).shape == (1, 27, 40)  # 26.7 rounded: the same video
+    with pytest.raises(GenbenchError, match=r"00000\.png: a 40x60 mask for 30x30 frames, another aspect ratio"):
+        read_mask_folder(tmp_path, size=(30, 30))
 
 
 def test_short_clips_paste_with_the_minimum_following_their_length(tmp_path: Path) -> None:
