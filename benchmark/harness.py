@@ -42,9 +42,10 @@ import numpy as np
 from genbench import contract
 from genbench.benchmark import items as it
 from genbench.benchmark.metrics import PROTOCOL, FrameScorer
-from genbench.benchmark.predicting import Job, predict_items
+from genbench.benchmark.predicting import Job, predict_items, wrong_task
 from genbench.benchmark.predictions import (
     combine_digests,
+    drop_empty_cache,
     open_cache,
     validate_predictions,
 )
@@ -337,6 +338,11 @@ def evaluate(methods: list[str], data: Path | None, out: Path, settings: EvalSet
         for spec in methods:  # so do methods that cannot run here (a recipe without its checkout or weights)
             if (reason := method_unavailable(spec, registry)) is not None:
                 raise GenbenchError(f"method {spec.partition(':')[0].strip()!r}: {reason}")
+        for spec in methods:  # and methods of the other task
+            name = spec.partition(":")[0].strip()
+            if getattr(registry.get(name), "task", settings.task) != settings.task:
+                raise wrong_task(name, registry.get(name).task, settings.task)
+    out_existed = Path(out).exists()
     data = Path(data) if data is not None else default_data()
     evaluator = Evaluator(data, settings, scorer, dinov2)
     settings = evaluator.settings  # the split resolved
@@ -346,7 +352,11 @@ def evaluate(methods: list[str], data: Path | None, out: Path, settings: EvalSet
             runs.append(evaluator.score(label, Path(predictions), generated=False))
             continue
         root = Path(out) / PREDICTIONS_DIR / label.replace(":", "@")
-        spent, frames = evaluator.predict(spec, root, registry)
+        try:
+            spent, frames = evaluator.predict(spec, root, registry)
+        except BaseException:  # a method that could not start (a checkpoint not there, say) leaves nothing behind
+            drop_empty_cache(root, up_to=Path(out) if not out_existed else Path(out) / PREDICTIONS_DIR)
+            raise
         run = evaluator.score(label, root, generated=True)
         run.spec = spec
         run.about = method_description(spec, registry)

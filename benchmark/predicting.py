@@ -53,9 +53,12 @@ def instantiate(spec: str, task: str, registry: Registry) -> Any:
         raise GenbenchError(f"method {name!r} cannot be built from {spec!r} ({exc})") from None
     interface = RemovalMethod if task == "removal" else LayeringMethod
     if not isinstance(method, interface):
-        other = getattr(method, "task", "unknown")
-        raise GenbenchError(f"method {name!r} is a {other} method, not a {task} method; pass --task {other}")
+        raise wrong_task(name, getattr(method, "task", "unknown"), task)
     return method
+
+
+def wrong_task(name: str, its_task: str, task: str) -> GenbenchError:
+    return GenbenchError(f"method {name!r} is a {its_task} method, not a {task} method; pass --task {its_task}")
 
 
 def checked_output(name: str, item_id: str, what: str, array: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -98,17 +101,22 @@ def predict_item(method: Any, job: Job, entry: Any) -> tuple[float, int]:
     return spent, len(item.frames)
 
 
-_worker: tuple[Any, Job] | None = None  # this worker process's method and job
+_worker: tuple[Any, Job] | GenbenchError | None = None  # this worker process's method and job, or why it has none
 
 
 def _start_worker(job: Job, registry: Registry, environment: dict[str, str]) -> None:
     global _worker
     os.environ.update(environment)  # the fork server may predate the caller's environment
-    _worker = (instantiate(job.spec, job.task, registry), job)
+    try:
+        _worker = (instantiate(job.spec, job.task, registry), job)
+    except GenbenchError as exc:  # raised by each task instead: an initializer's error breaks the pool with a traceback
+        _worker = exc
 
 
 def _predict_in_worker(entry: Any) -> tuple[float, int]:
     assert _worker is not None, "worker not started"
+    if isinstance(_worker, GenbenchError):
+        raise _worker
     method, job = _worker
     return predict_item(method, job, entry)
 

@@ -156,6 +156,19 @@ def write_item(root: Path, item_id: str, videos: dict[str, np.ndarray]) -> Path:
     return final
 
 
+def drop_empty_cache(root: Path, *, up_to: Path) -> None:
+    """Remove the cache at `root` when it holds no prediction (its marker alone), then each parent up to and
+    including `up_to` while it is empty: a run whose method failed before predicting anything leaves nothing."""
+    root = Path(root)
+    if not root.is_dir() or any(p.name != CACHE_FILE for p in root.iterdir()):
+        return
+    shutil.rmtree(root)
+    for folder in [root.parent, *root.parent.parents]:
+        if not folder.is_relative_to(up_to) or any(folder.iterdir()):
+            break
+        folder.rmdir()
+
+
 def open_cache(root: Path, key: dict) -> set[str]:
     """Prepare `root` as the prediction cache for `key` (method, dataset hash, settings).
 

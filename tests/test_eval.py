@@ -168,6 +168,7 @@ def test_method_errors_are_one_actionable_line(toy_dataset: Path, tmp_path: Path
         evaluate(["wrong-shape"], toy_dataset, tmp_path / "a", EvalSettings(split="val"), **kw)
     with pytest.raises(GenbenchError, match="pass --task layering"):
         evaluate(["mask-alpha"], toy_dataset, tmp_path / "b", EvalSettings(split="val"), **kw)
+    assert not (tmp_path / "b").exists()  # asked before any work
     with pytest.raises(UnknownName, match="did you mean 'identity'"):
         evaluate(["identiti"], toy_dataset, tmp_path / "c", EvalSettings(split="val"), **kw)
     with pytest.raises(GenbenchError, match="exactly one --method"):

@@ -26,6 +26,16 @@ class CropsAColumn(RemovalMethod):
         return frames[:, :, :-1] if int(trimask.sum()) % 2 else frames
 
 
+class NeedsWeights(RemovalMethod):
+    """Fails as it is built, as a method does whose checkpoint is not there."""
+
+    def __init__(self, argument: str | None = None) -> None:
+        raise GenbenchError(f"checkpoint {argument} does not exist")
+
+    def remove(self, frames: np.ndarray, trimask: np.ndarray) -> np.ndarray:
+        return frames
+
+
 @pytest.fixture(scope="module")
 def scorer() -> FrameScorer:
     return FrameScorer("cpu")
@@ -73,3 +83,21 @@ def test_workers_below_one_are_refused(toy_dataset: Path) -> None:
     _eval(parser)
     assert parser.parse_args(["--method", "casper", "--workers", "3"]).workers == 3
     assert parser.parse_args(["--method", "casper"]).workers == 1
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_method_that_cannot_start_is_its_one_line_and_leaves_nothing(toy_dataset: Path, tmp_path: Path,
+                                                                     scorer: FrameScorer, workers: int) -> None:
+    """In a pool too: a worker's failing start used to break the pool with tracebacks; the run's folders go again,
+    an existing --out keeps what it held."""
+    registry = Registry("method")
+    registry.register("needs-weights", NeedsWeights)
+    settings = EvalSettings(split=SPLIT, workers=workers)
+    with pytest.raises(GenbenchError, match=r"^checkpoint /absent does not exist$"):
+        evaluate(["needs-weights:/absent"], toy_dataset, tmp_path / "new", settings, registry=registry, scorer=scorer)
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "notes.txt").write_text("mine")
+    with pytest.raises(GenbenchError, match="does not exist"):
+        evaluate(["needs-weights:/absent"], toy_dataset, tmp_path / "old", settings, registry=registry, scorer=scorer)
+    assert [p.name for p in (tmp_path / "old").iterdir()] == ["notes.txt"]
