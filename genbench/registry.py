@@ -64,7 +64,7 @@ class Registry:
         self._load_entry_points()
         if name not in self._targets:
             close = difflib.get_close_matches(name, self._targets, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = f"; did you mean {close[0]!r}?" if close else "."
             raise UnknownName(f"unknown {self.kind} {name!r}{hint} Known: {', '.join(self.names())}")
         target = self._targets[name]
         if isinstance(target, str):

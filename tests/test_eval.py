@@ -171,6 +171,8 @@ def test_method_errors_are_one_actionable_line(toy_dataset: Path, tmp_path: Path
     assert not (tmp_path / "b").exists()  # asked before any work
     with pytest.raises(UnknownName, match="did you mean 'identity'"):
         evaluate(["identiti"], toy_dataset, tmp_path / "c", EvalSettings(split="val"), **kw)
+    with pytest.raises(UnknownName, match=r"^unknown method 'zzz'\. Known: identity, mask-alpha, wrong-shape$"):
+        evaluate(["zzz"], toy_dataset, tmp_path / "c", EvalSettings(split="val"), **kw)
     with pytest.raises(GenbenchError, match="exactly one --method"):
         evaluate(["a", "b"], toy_dataset, tmp_path / "d", EvalSettings(split="val"), predictions=tmp_path, **kw)
     with pytest.raises(GenbenchError, match=r"no samples in split 'test'.*train, val"):
