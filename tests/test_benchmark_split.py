@@ -59,6 +59,11 @@ def test_a_changed_missing_or_extra_file_is_named(tmp_path: Path, capsys: pytest
     assert "NOT the official" in out and "3 of them frames, masks or trimasks" in out
 
 
+def test_verify_of_a_folder_not_there_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["benchmark", "verify", str(tmp_path / "absent")]) == 1
+    assert f"{tmp_path / 'absent'}: no such folder; give the split's folder" in capsys.readouterr().err
+
+
 def test_verify_says_when_only_metadata_differs_and_ignores_run_records(tmp_path: Path,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
     copy = Path(shutil.copytree(sp.SHIPPED, tmp_path / "mini"))
