@@ -334,6 +334,10 @@ def test_cli_submit_show_build(toy_master: Path, oracle: Path, tmp_path: Path,
     assert f"protocol v{PROTOCOL_VERSION}" in out and "another protocol" not in out
     assert cli.main(["leaderboard", "build", "--board", str(store), "--out", str(site)]) == 0
     assert (site / "index.html").is_file() and (site / "assets" / "board.js").is_file()
+    for action in (["show"], ["build", "--out", str(tmp_path / "site2")]):  # a board path with a typo
+        assert cli.main(["leaderboard", *action, "--board", str(tmp_path / "stroe")]) == 1
+        assert f"{tmp_path / 'stroe'}: no board there (no such folder)" in capsys.readouterr().err
+    assert not (tmp_path / "site2").exists()
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,9 @@ def run(args: argparse.Namespace) -> int:
     from genbench.leaderboard.store import read_board
 
     board = Path(args.board)
+    if args.action in ("show", "build") and not board.is_dir():
+        raise GenbenchError(f"{board}: no board there (no such folder); give --board DIR, or start one with "
+                            f"genbench leaderboard submit PRED --method NAME --board {board}")
     if args.action == "show":
         reported = reported_text(read_reported(board))
         print(show_text(read_board(board)) + (f"\n\n{reported}" if reported else ""))
