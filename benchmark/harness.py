@@ -336,12 +336,11 @@ def evaluate(methods: list[str], data: Path | None, out: Path, settings: EvalSet
         for spec in methods:
             registry.get(spec.partition(":")[0].strip())  # unknown names fail before any work, listing known ones
         for spec in methods:  # so do methods that cannot run here (a recipe without its checkout or weights)
+            name = spec.partition(":")[0].strip()  # and methods of the other task
             if (reason := method_unavailable(spec, registry)) is not None:
-                raise GenbenchError(f"method {spec.partition(':')[0].strip()!r}: {reason}")
-        for spec in methods:  # and methods of the other task
-            name = spec.partition(":")[0].strip()
-            if getattr(registry.get(name), "task", settings.task) != settings.task:
-                raise wrong_task(name, registry.get(name).task, settings.task)
+                raise GenbenchError(f"method {name!r}: {reason}")
+            if (its_task := getattr(registry.get(name), "task", settings.task)) != settings.task:
+                raise wrong_task(name, its_task, settings.task)
     out_existed = Path(out).exists()
     data = Path(data) if data is not None else default_data()
     evaluator = Evaluator(data, settings, scorer, dinov2)

@@ -39,10 +39,10 @@ def run(args: argparse.Namespace) -> int:
               f"genbench eval --data {out} --method ...")
         return 0
     root = local_copy(args.dataset) if args.dataset else sp.shipped_copy(spec)
-    if root is not None and not root.is_dir():
-        raise GenbenchError(f"{root}: no such folder; give the split's folder: genbench benchmark {args.action} DIR")
     if root is None:
         raise GenbenchError(f"benchmark {args.action} needs the split's folder: genbench benchmark {args.action} DIR")
+    if not root.is_dir():
+        raise GenbenchError(f"{root}: no such folder; give the split's folder: genbench benchmark {args.action} DIR")
     if args.action == "checksums":
         print(f"wrote {sp.write_checksums(root, checksums)}")
         return 0
