@@ -52,6 +52,7 @@ class OmnimatteConfig:
     min_floor: float = 2.0 / 255.0  # the least noise floor, in colour units
     floor_shrink: float = 1.0  # a change past the floor loses this many floors (1: soft, 0: hard thresholding)
     quiet_margin: int = 4  # pixels kept clear around the objects when measuring colour shift and noise
+    ceiling: bool = True  # the fit's alpha is at most the start's formula with no floor (`evidence`)
     use_frames: bool = True  # where the input video agrees with bg, no effect starts there
     attached_only: bool = True  # off the objects, only the input's alpha in patches touching an object counts
     share: float | None = None  # the input's alpha goes to the layer whose solo shows most; another keeps its own

@@ -13,7 +13,9 @@ into a faint veil over the whole frame. Here, per layer k:
 3. **starting alpha**: `genbench.pixels.minimal_alpha` (the formula of the ground-truth layers) with
    that floor, 1 on the object mask: a pixel within the floor in every channel explains nothing, and a
    change past it loses `shrink` times the floor (soft thresholding at 1 biases every faint effect down
-   by the whole floor; at 0, hard thresholding, a noise spike past the floor counts in full). Where the
+   by the whole floor; at 0, hard thresholding, a noise spike past the floor counts in full). The
+   **ceiling** is the same formula with no floor, the change as it is, noise and all (on exact inputs the
+   true layer's alpha): the fit never goes above it (`OmnimatteConfig.ceiling`). Where the
    input video `frames` is given, off the objects' pixels the alpha is at most what `frames` itself shows
    over bg (again with a floor): where the input agrees with the background, no object and no effect is
    there, whatever the solo video says.
@@ -97,12 +99,13 @@ def calibrate(video: np.ndarray, bg: np.ndarray, quiet: np.ndarray) -> Calibrati
 
 @dataclass(frozen=True)
 class LayerEvidence:
-    """One layer's starting point: bg in the solo video's colours (T, H, W, 3), the noise floor (3,)
-    and the starting alpha (T, H, W), all float in [0, 1]."""
+    """One layer's starting point: bg in the solo video's colours (T, H, W, 3), the noise floor (3,), the
+    starting alpha and the ceiling (T, H, W; both 1 on the object mask), all float in [0, 1]."""
 
     bg: np.ndarray
     floor: np.ndarray
     alpha: np.ndarray
+    ceiling: np.ndarray
     calibration: Calibration
 
     def summary(self) -> dict[str, object]:
@@ -199,9 +202,10 @@ def gather(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.nda
         alpha = minimal_alpha(s, plate, floor, shrink)
         if full_alpha is not None:
             alpha = np.where(objects, alpha, np.minimum(alpha, full_alpha))
-        out[k] = LayerEvidence(plate.astype(np.float32), floor, alpha, cal)  # alpha: float64 until the end
+        ceiling = np.maximum(minimal_alpha(s, plate), masks[k]).astype(np.float32)
+        out[k] = LayerEvidence(plate.astype(np.float32), floor, alpha, ceiling, cal)  # alpha: float64 until the end
     alphas = {k: e.alpha for k, e in out.items()}
     if full_alpha is not None and share is not None and alphas:
         alphas = divide(alphas, full_alpha, masks, ~objects, share)
-    return {k: replace(e, alpha=np.maximum(alphas[k], masks[k].astype(np.float64)).astype(np.float32))
-            for k, e in out.items()}
+    starts = {k: np.maximum(alphas[k], masks[k].astype(np.float64)).astype(np.float32) for k in out}
+    return {k: replace(e, alpha=starts[k], ceiling=np.maximum(e.ceiling, starts[k])) for k, e in out.items()}

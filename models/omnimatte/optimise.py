@@ -2,7 +2,8 @@
 
 Given the clean background `bg` and, per object k, its solo video (object k alone over the
 background, its shadow and reflection included), fit a U-Net mapping (solo_k, |solo_k - bg|) to
-an RGBA layer so that ``alpha * rgb + (1 - alpha) * bg ~= solo_k``, with sparse alpha. All objects
+an RGBA layer so that ``alpha * rgb + (1 - alpha) * bg ~= solo_k``, with sparse alpha, never above the
+alpha the change between solo_k and bg asks for with no floor (`evidence`'s ceiling). All objects
 of a scene share one network and one batch; most steps run on downscaled frames (`OmnimatteConfig`).
 """
 
@@ -58,13 +59,14 @@ def _check(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.nda
 
 @dataclass
 class _Level:
-    """One resolution of the data: solo and bg (bg in each solo video's colours) (K, T, 3, h, w), mask and
-    the starting alpha (K, T, 1, h, w)."""
+    """One resolution of the data: solo and bg (bg in each solo video's colours) (K, T, 3, h, w), mask, the
+    starting alpha and its ceiling (K, T, 1, h, w)."""
 
     solo: torch.Tensor
     bg: torch.Tensor
     mask: torch.Tensor
     start: torch.Tensor
+    ceiling: torch.Tensor
 
     @classmethod
     def downscaled(cls, full: _Level, factor: int) -> _Level:
@@ -75,19 +77,19 @@ class _Level:
         def pool(x: torch.Tensor) -> torch.Tensor:
             return F.avg_pool2d(x.flatten(0, 1), factor, ceil_mode=True).unflatten(0, (k, t))
 
-        return cls(pool(full.solo), pool(full.bg), pool(full.mask), pool(full.start))
+        return cls(pool(full.solo), pool(full.bg), pool(full.mask), pool(full.start), pool(full.ceiling))
 
     def batch(self, frames: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """solo, bg, mask, start of the chosen frames of every object, as (K * F, C, h, w)."""
-        return tuple(x[:, frames].flatten(0, 1) for x in (self.solo, self.bg, self.mask, self.start))
+        """solo, bg, mask, start, ceiling of the chosen frames of every object, as (K * F, C, h, w)."""
+        return tuple(x[:, frames].flatten(0, 1) for x in (self.solo, self.bg, self.mask, self.start, self.ceiling))
 
 
-def _forward(net: LayerUNet, solo: torch.Tensor, bg: torch.Tensor, start: torch.Tensor, prior_weight: float
-             ) -> tuple[torch.Tensor, torch.Tensor]:
-    """rgb (N, 3, h, w) and alpha (N, 1, h, w) in [0, 1]."""
+def _forward(net: LayerUNet, solo: torch.Tensor, bg: torch.Tensor, start: torch.Tensor, prior_weight: float,
+             ceiling: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """rgb (N, 3, h, w) and alpha (N, 1, h, w) in [0, 1], alpha at most `ceiling`."""
     logits = net(torch.cat([solo, (solo - bg).abs()], dim=1)) + prior_logits(solo, start, prior_weight)
     out = torch.sigmoid(logits)
-    return out[:, :3], out[:, 3:]
+    return out[:, :3], torch.minimum(out[:, 3:], ceiling)
 
 
 def _lr_at(step: int, config: OmnimatteConfig) -> float:
@@ -151,7 +153,9 @@ def fit_layers(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np
         full = _Level(torch.stack([_to_tensor(solos[k]) for k in ids]).to(device),
                       torch.stack([_video(evidence[k].bg) for k in ids]).to(device),
                       torch.stack([_video(masks[k].astype(np.float32)) for k in ids]).to(device),
-                      torch.stack([_video(evidence[k].alpha) for k in ids]).to(device))
+                      torch.stack([_video(evidence[k].alpha) for k in ids]).to(device),
+                      torch.stack([_video(evidence[k].ceiling if config.ceiling else np.ones_like(evidence[k].alpha))
+                                   for k in ids]).to(device))
         floor = torch.tensor(np.stack([evidence[k].floor for k in ids]), dtype=torch.float32, device=device)
         area = full.mask.mean(dim=(1, 2, 3, 4))  # (K,)
         coarse = _Level.downscaled(full, config.coarse_factor)
@@ -167,8 +171,8 @@ def fit_layers(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np
             for step in range(config.steps):
                 level = coarse if step < config.coarse_steps else full
                 chosen = torch.randperm(n_frames, generator=rng)[:per_step].to(device)
-                solo, bgb, mask, start = level.batch(chosen)
-                rgb, alpha = _forward(net, solo, bgb, start, config.prior_weight)
+                solo, bgb, mask, start, ceiling = level.batch(chosen)
+                rgb, alpha = _forward(net, solo, bgb, start, config.prior_weight, ceiling)
                 for group in opt.param_groups:
                     group["lr"] = _lr_at(step, config)
                 loss, terms = losses.total_loss(rgb, alpha, bgb, solo, mask, start, area_batch, floor_batch,
@@ -185,7 +189,7 @@ def fit_layers(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np
                 for first in range(0, n_frames, 8):
                     sel = torch.arange(first, min(first + 8, n_frames), device=device)
                     rgb, alpha = _forward(net, full.solo[i, sel], full.bg[i, sel], full.start[i, sel],
-                                          config.prior_weight)
+                                          config.prior_weight, full.ceiling[i, sel])
                     rgb_chunks.append(rgb.permute(0, 2, 3, 1).cpu().numpy())
                     alpha_chunks.append(alpha[:, 0].cpu().numpy())
                 layers[k] = _finish(np.concatenate(rgb_chunks), np.concatenate(alpha_chunks),
