@@ -65,9 +65,10 @@ def main() -> int:
     args = parser.parse_args()
 
     from genbench.benchmark.split import validation_split
+    from genbench.models.omnimatte.sources import scenes_with_layers
 
     datasets = [validation_split() if d == "val" else Path(d) for d in args.data.split(",")]
-    scenes = [p for data in datasets for p in sorted((data / "scenes").iterdir()) if (p / "layers").is_dir()]
+    scenes = scenes_with_layers(*datasets)
     if not scenes:
         sys.exit(f"{', '.join(map(str, datasets))}: no scene with ground-truth layers")
     context = multiprocessing.get_context("forkserver")

@@ -147,7 +147,7 @@ def main() -> int:
     datasets = [validation_split() if d == "val" else Path(d) for d in args.data.split(",")]
     sample_counts = tuple(int(n) for n in args.samples.split(","))
     view_counts = tuple(int(n) for n in args.views.split(","))
-    scenes = [p for data in datasets for p in sorted((data / "scenes").iterdir()) if (p / "layers").is_dir()]
+    scenes = sources.scenes_with_layers(*datasets)
     if not scenes:
         sys.exit(f"{', '.join(map(str, datasets))}: no scene with ground-truth layers")
     level = next(lv for lv in LEVELS if lv.name == DEGRADED)

@@ -95,7 +95,7 @@ def main() -> int:
     from genbench.pixels import minimal_alpha
 
     data = Path(args.data) if args.data else SHIPPED
-    scenes = [p for p in sorted((data / "scenes").iterdir()) if (p / "layers").is_dir()]
+    scenes = sources.scenes_with_layers(data)
     if not scenes:
         sys.exit(f"{data}: no scene with ground-truth layers")
     config = OmnimatteConfig()

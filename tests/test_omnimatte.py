@@ -515,7 +515,7 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
     figure = []
     strong: dict[str, list[np.ndarray]] = {}  # the alpha of each source on strong-effect pixels (below)
     misses: dict[str, float] = {}  # alpha mass off the objects where the start misses (below)
-    scenes = [scene for scene in sorted((default_data() / "scenes").iterdir()) if (scene / "layers").is_dir()]
+    scenes = sources.scenes_with_layers(default_data())
     casper = partial(sources.from_scene, method="casper", samples=shipped.removal_samples, views=shipped.removal_views)
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver"),
                              initializer=torch.set_num_threads, initargs=(1,)) as pool:

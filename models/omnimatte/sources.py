@@ -96,6 +96,13 @@ def _object_masks(folder: Path, ids: list[int], amodal: list[int], visible: np.n
             else visible == k for k in ids}
 
 
+def scenes_with_layers(*datasets: Path) -> list[Path]:
+    """The scene folders of `datasets` that hold ground-truth layers (the layering scenes), dataset after dataset,
+    each in name order."""
+    return [scene for data in datasets for scene in sorted((Path(data) / contract.SCENES_DIR).iterdir())
+            if (scene / contract.LAYERS_DIR).is_dir()]
+
+
 def from_scene(scene: Path, method: str, samples: int = 1, views: int = 1) -> LayerInputs:
     """Inputs for a scene folder (``<dataset>/scenes/<id>``): ``gt`` reads its bg and solo videos (only objects
     with a ground-truth solo video get a layer); any other spec runs that removal method on `rgb/full`, its
