@@ -21,12 +21,13 @@ for package, folder in FOLDERS.items():
     packages.append(package)
     packages += [f"{package}.{sub}" for sub in find_packages(folder)]
 
-# Data that ships inside the package: the frozen mini benchmark split with its checksums, and
-# the reference Casper checkpoint, so `genbench eval --method casper` works on a fresh clone.
+# Data that ships inside the package: the frozen mini benchmark split with its checksums, and the
+# reference Casper checkpoint and the start refiner trained for it, so `genbench eval --method casper`
+# works on a fresh clone.
 PACKAGE_DATA = {
     "genbench": ["py.typed"],
     "genbench.benchmark": ["mini-v*/**/*", "*.sha256"],
-    "genbench.models": ["casper/weights/*", "casper/weights-tiny/*"],
+    "genbench.models": ["casper/weights/*", "casper/weights-tiny/*", "omnimatte/refiner-casper/*"],
     "genbench.leaderboard": ["reported/*.json"],
 }
 

@@ -11,7 +11,8 @@ is scored with the benchmark's soft alpha IoU against the true layers, for four 
 (what omnimatte gets), true bg + method solos, method bg + true solos, and true bg + true solos (the start's
 ceiling), for the first and the last also with the attached-only rule's other choice (no division), and for the
 first given the amodal masks (ground truth no method is given) instead of the visible ones. Beside them: the visible
-mask as alpha (the registered `mask-alpha`), the amodal mask as alpha (ground truth a method is not given), and the
+mask as alpha (the registered `mask-alpha`), the amodal mask as alpha (ground truth a method is not given), the start
+refined by the learned start trained for the method (`refine.py`; what the fit starts from, when there is one), and the
 input's own alpha over the method's bg (`evidence.input_alpha`: all layers together, off the objects) handed to the
 layers three ways: each pixel to the nearest visible object; to the layer whose solo video shows the most alpha
 there (the nearest object where none does); and an oracle that gives each layer as much of it as its true alpha has
@@ -92,6 +93,7 @@ def main() -> int:
     from genbench.models.omnimatte import sources
     from genbench.models.omnimatte.config import OmnimatteConfig
     from genbench.models.omnimatte.evidence import attached, gather, input_alpha, largest, nearest_object, quiet_pixels
+    from genbench.models.omnimatte.refine import refine_evidence, shipped_refiner
     from genbench.pixels import minimal_alpha
 
     data = Path(args.data) if args.data else SHIPPED
@@ -99,6 +101,7 @@ def main() -> int:
     if not scenes:
         sys.exit(f"{data}: no scene with ground-truth layers")
     config = OmnimatteConfig()
+    refiner = shipped_refiner(args.method) if config.refine else None
     plain = replace(config, attached_only=False, share=None)
     other = replace(config, attached_only=not config.attached_only, share=None)  # the attached-only rule's other choice
     other_label = "with the attached-only rule" if other.attached_only else "without attached-only and division"
@@ -140,6 +143,10 @@ def main() -> int:
                         **config.evidence_settings())
         for k in ids:
             add(f"{own}, given the amodal masks (ground truth)", amodal[k].alpha, layers[k])
+        if refiner is not None:
+            refined = refine_evidence(starts[own], truth.frames, made.bg, made.solos, visible, refiner.net)
+            for k in ids:
+                add(f"{own}, refined by the learned start", refined[k].alpha, layers[k])
         off = quiet_pixels(visible, made.bg.shape[:3], 0)
         quiet = quiet_pixels(visible, made.bg.shape[:3], config.quiet_margin)
         floor = {"noise": config.noise_floor, "min_floor": config.min_floor, "shrink": config.floor_shrink}

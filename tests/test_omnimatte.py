@@ -434,7 +434,7 @@ def test_the_layering_runs_now_and_before_are_quoted(key: str) -> None:
     gain = f"+{now['alpha']['iou'] - mask:.3f}"
     if key == "mini-v2-layering":
         assert now["headline"] < tiny["headline"]
-        assert f"soft alpha IoU {iou[0]} vs {mask:.3f} ({gain} of the +0.10" in text
+        assert f"soft alpha IoU {iou[0]} vs {mask:.3f} ({gain}; the goal asks +0.10)" in text
         assert f"beat the object mask as alpha by {gain[1:]} of soft IoU on the mini split" in text  # the summary
         assert f"the same run gave {iou[1]} (docs/results/mini-v2-layering/tiny); without those two rules {iou[2]}" \
             in text
@@ -503,6 +503,7 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
 
     from genbench.benchmark.harness import default_data
     from genbench.models.omnimatte import sources
+    from genbench.models.omnimatte.refine import refine_evidence, shipped_refiner
     from tests.readme_tables import README, readme_rows
 
     rows = readme_rows("`python perf/omnimatte_sources.py`", README.parent / "docs" / "omnimatte.md")
@@ -511,7 +512,8 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
     spec.loader.exec_module(perf)
     shipped = OmnimatteConfig()
     other = replace(shipped, attached_only=not shipped.attached_only, share=None)
-    ious: dict[str, list[float]] = {"shipped": [], "other": [], "amodal": [], "input exact": []}
+    ious: dict[str, list[float]] = {"shipped": [], "other": [], "amodal": [], "input exact": [], "refined": []}
+    refiner = shipped_refiner("casper")
     figure = []
     strong: dict[str, list[np.ndarray]] = {}  # the alpha of each source on strong-effect pixels (below)
     misses: dict[str, float] = {}  # alpha mass off the objects where the start misses (below)
@@ -528,6 +530,8 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
             start = evidence.gather(made.bg, made.solos, masks, made.frames, **config.evidence_settings())
             ious[name] += [_iou(start[k].alpha, layers[k]) for k in visible]
             if name == "shipped":
+                refined = refine_evidence(start, made.frames, made.bg, made.solos, visible, refiner.net)
+                ious["refined"] += [_iou(refined[k].alpha, layers[k]) for k in visible]
                 truth = sources.from_scene(scene, "gt")
                 figure.append(perf._figure_row(truth, made.bg, layers, {k: start[k].alpha for k in visible}, "casper"))
                 off = ~np.any(np.stack(list(visible.values())), axis=0)
@@ -568,8 +572,11 @@ def test_the_starting_alpha_on_caspers_inputs_is_what_the_docs_quote() -> None:
     committed = np.asarray(Image.open(README.parent / "docs" / "omnimatte-casper-start.png").convert("RGB"))
     assert committed.shape == drawn.shape and np.abs(committed - drawn).mean() < 3.0
     assert len(ious["shipped"]) == 19
-    assert float(rows["Casper bg + Casper solos (what `omnimatte` starts from)"]["IoU"]) == round(
+    assert float(rows["Casper bg + Casper solos (steps 1-6 of the start)"]["IoU"]) == round(
         np.mean(ious["shipped"]), 3)
+    assert float(rows["the same, refined by the learned start (what `omnimatte` starts from)"]["IoU"]) == round(
+        np.mean(ious["refined"]), 3)
+    assert np.mean(ious["refined"]) > np.mean(ious["shipped"]) + 0.01
     label = "with the attached-only rule" if other.attached_only else "without the attached-only rule and the division"
     assert float(rows[f"the same, {label}"]["IoU"]) == round(np.mean(ious["other"]), 3)
     assert float(rows["Casper bg + Casper solos, given the amodal masks (ground truth no method is given)"]["IoU"]) \
@@ -649,9 +656,9 @@ def test_the_shipped_starting_rules_are_the_ones_the_layering_validation_set_cho
 
 def test_the_removal_ensembles_layering_runs_are_quoted() -> None:
     """docs/omnimatte.md's table "The removal ensemble on the mini split" and the README's sentence are the runs in
-    docs/results/mini-v2-layering (one-sample/, two-views/, the published run, ensemble-4x2-attached/), all over the
-    same split; each run's alpha IoU is the mean of its per-layer rows; and the published run is what the shipped
-    config makes (its results.json records that config)."""
+    docs/results/mini-v2-layering (one-sample/, two-views/, no-refiner/: the published run before the learned start,
+    ensemble-4x2-attached/), all over the same split; each run's alpha IoU is the mean of its per-layer rows; and
+    the published run is what the shipped config and start refiner make (its results.json records them)."""
     import csv
 
     from tests.readme_tables import README, readme_rows
@@ -660,7 +667,8 @@ def test_the_removal_ensembles_layering_runs_are_quoted() -> None:
     rows = readme_rows("**The removal ensemble on the mini split.**", README.parent / "docs" / "omnimatte.md")
     labels = {"one-sample": "one sample, attached-only, least floor 3 levels (shipped before the ensemble)",
               "two-views": "one sample in two views, neither rule, least floor 3 levels (chosen on val-v2 alone)",
-              ".": "two samples in two views, attached-only, least floor 2 levels (shipped)",
+              "no-refiner": "two samples in two views, attached-only, least floor 2 levels "
+                            "(shipped, before the learned start)",
               "ensemble-4x2-attached": "four samples in two views, attached-only, least floor 3 levels (not chosen)"}
     assert set(rows) == set(labels.values())
     runs = {sub: json.loads((folder / sub / "results.json").read_text()) for sub in labels}
@@ -684,10 +692,17 @@ def test_the_removal_ensembles_layering_runs_are_quoted() -> None:
                         round(omni["alpha"]["iou"], 3))
         assert [float(rows[label][c]) for c in ("layering score ↓", "layers vs solo PSNR ↑", "alpha IoU ↑")] \
             == list(figures[sub])
-    recorded = runs["."]["methods"]["omnimatte"]["method"]
-    assert recorded == {"removal": "casper", "config": OmnimatteConfig().to_dict()}
+    before = runs["no-refiner"]["methods"]["omnimatte"]["method"]
+    assert before == {"removal": "casper", "config": {k: v for k, v in OmnimatteConfig().to_dict().items()
+                                                      if k != "refine"}}
+    published = json.loads((folder / "results.json").read_text())["methods"]["omnimatte"]["method"]
+    assert published == json.loads(json.dumps(build_method("omnimatte").describe()))
     text = " ".join(README.read_text().split())
-    one, two, big = (figures[sub] for sub in ("one-sample", "two-views", "ensemble-4x2-attached"))
+    one, two, big, before = (figures[sub] for sub in ("one-sample", "two-views", "ensemble-4x2-attached", "no-refiner"))
+    gain = runs["no-refiner"]["methods"]["omnimatte"]["alpha"]["iou"] - runs["no-refiner"]["methods"]["mask-alpha"][
+        "alpha"]["iou"]
+    assert (f"docs/results/mini-v2-layering/no-refiner) the same run gave {before[0]:.4f}, {before[1]:.2f} dB and "
+            f"{before[2]:.3f} (+{gain:.3f})") in text
     assert (f"the same run gave {one[0]:.4f}, {one[1]:.2f} dB and {one[2]:.3f}, with one sample in two views and "
             f"neither rule (chosen on val-v2 alone, shipped until the larger validation set, two-views) {two[0]:.4f}, "
             f"{two[1]:.2f} dB and {two[2]:.3f}, and with four samples in the two views, the attached-only rule and a "

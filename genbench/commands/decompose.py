@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from genbench.models.omnimatte.compose import compose, depth_order
     from genbench.models.omnimatte.config import OmnimatteConfig
     from genbench.models.omnimatte.optimise import fit_layers
+    from genbench.models.omnimatte.refine import shipped_refiner
     from genbench.pixels import over, psnr
     from genbench.preview import strip, write_gif
 
@@ -83,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"objects {inputs.unlayered} have no solo video: the layers start from the solo videos alone, "
               "not from the input video (it is not the bg plus these layers)")
         config = replace(config, use_frames=False)
-    fit = fit_layers(inputs.bg, inputs.solos, inputs.masks, config, frames=inputs.frames, label="decompose")
+    refiner = shipped_refiner(args.method) if args.method != "gt" and config.refine else None
+    fit = fit_layers(inputs.bg, inputs.solos, inputs.masks, config, frames=inputs.frames, label="decompose",
+                     refiner=None if refiner is None else refiner.net)
     order = depth_order(fit.layers, inputs.visible)
     recomposed = compose(inputs.bg, fit.layers, order)
     checks = {"recompose_psnr": round(psnr(recomposed, inputs.frames), 3),

@@ -58,6 +58,7 @@ class OmnimatteConfig:
     share: float | None = None  # the input's alpha goes to the layer whose solo shows most; another keeps its own
     # where it is at least this share of the most (None: no division). Both `evidence`; every setting from
     # `noise_floor` to here chosen on the layering validation set (docs/omnimatte.md)
+    refine: bool = True  # the start corrected by the refiner trained for the removal model, when one is (`refine`)
     removal_samples: int = 2  # bg and solo videos: the mean of this many samples (seeds) of the removal model
     removal_views: int = 2  # ... in this many views of the clip (`views.VIEWS`: mirrored, reversed)
     seed: int = 0

@@ -22,6 +22,7 @@ from genbench.errors import GenbenchError
 from genbench.models.omnimatte import losses
 from genbench.models.omnimatte.config import OmnimatteConfig
 from genbench.models.omnimatte.evidence import LayerEvidence, gather
+from genbench.models.omnimatte.refine import StartRefiner, refine_evidence
 from genbench.models.omnimatte.unet import LayerUNet, prior_logits
 from genbench.models.threads import torch_threads
 from genbench.progress import make_progress
@@ -130,7 +131,7 @@ def starting_layers(evidence: dict[int, LayerEvidence], solos: dict[int, np.ndar
 
 def fit_layers(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np.ndarray],
                config: OmnimatteConfig | None = None, *, frames: np.ndarray | None = None,
-               label: str = "omnimatte") -> FitResult:
+               label: str = "omnimatte", refiner: StartRefiner | None = None) -> FitResult:
     """Fit one RGBA layer per object.
 
     bg: (T, H, W, 3) uint8 clean background; solos: object id -> (T, H, W, 3) uint8 solo video;
@@ -146,7 +147,10 @@ def fit_layers(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np
         return FitResult({}, {"steps": 0, "seconds": 0.0, "config": config.to_dict()})
     t0 = time.perf_counter()
     evidence = gather(bg, solos, masks, frames if config.use_frames else None, **config.evidence_settings())
+    refined = refiner is not None and frames is not None and config.use_frames
     with torch_threads(config.threads):
+        if refined:
+            evidence = refine_evidence(evidence, frames, bg, solos, masks, refiner)
         torch.manual_seed(config.seed)
         rng = torch.Generator().manual_seed(config.seed)
         device = torch.device(config.device)
@@ -198,5 +202,5 @@ def fit_layers(bg: np.ndarray, solos: dict[int, np.ndarray], masks: dict[int, np
     return FitResult(layers, {"steps": config.steps, "fit_seconds": round(fit_seconds, 3),
                               "seconds": round(seconds, 3), "seconds_per_layer": round(seconds / len(ids), 3),
                               "final_terms": {k: round(v, 6) for k, v in terms.items()},
-                              "evidence": {str(k): evidence[k].summary() for k in ids},
+                              "evidence": {str(k): evidence[k].summary() for k in ids}, "start_refined": refined,
                               "config": config.to_dict()})

@@ -98,9 +98,9 @@ def _object_masks(folder: Path, ids: list[int], amodal: list[int], visible: np.n
 
 def scenes_with_layers(*datasets: Path) -> list[Path]:
     """The scene folders of `datasets` that hold ground-truth layers (the layering scenes), dataset after dataset,
-    each in name order."""
+    each in name order; a scene a render is still writing (or a killed one left) is not one."""
     return [scene for data in datasets for scene in sorted((Path(data) / contract.SCENES_DIR).iterdir())
-            if (scene / contract.LAYERS_DIR).is_dir()]
+            if (scene / contract.LAYERS_DIR).is_dir() and not scene.name.startswith(contract.PARTIAL_PREFIX)]
 
 
 def from_scene(scene: Path, method: str, samples: int = 1, views: int = 1) -> LayerInputs:
