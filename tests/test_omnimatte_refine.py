@@ -147,6 +147,11 @@ def test_the_docs_quote_the_shipped_refiners_record() -> None:
     assert float(rows["the refined start (shipped)"]["soft alpha IoU ↑"]) == round(validation["refined_iou"], 4)
     assert validation["refined_iou"] > validation["start_iou"]
     assert record["start"] == OmnimatteConfig().evidence_settings()  # trained on the start omnimatte makes
+    more = json.loads((DOCS.parent / "results" / "layering-validation-start-80-scenes.json").read_text())
+    assert more["validation"] == {**validation, "refined_iou": more["validation"]["refined_iou"]}
+    assert more["settings"] == record["settings"] and more["layers"] > record["layers"]
+    not_shipped = rows["the refined start trained on 80 scenes (not shipped)"]["soft alpha IoU ↑"]
+    assert float(not_shipped) == round(more["validation"]["refined_iou"], 4)
 
 
 def test_bad_training_input_is_one_line(tmp_path: Path, capsys) -> None:
