@@ -73,6 +73,25 @@ def test_no_workers_is_an_error_that_writes_nothing(argv: list[str], tmp_path: P
     assert not out.exists()
 
 
+@pytest.mark.parametrize(("resolution", "warned"), [(30, True), (31, False)])
+def test_render_warns_before_making_frames_eval_cannot_score(resolution: int, warned: bool, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    """Frames under LPIPS's least size train fine, but `genbench eval` refuses them: render says so up front."""
+    from genbench.benchmark.metrics import MIN_SIZE
+    from genbench.errors import GenbenchError
+    from genbench.generators.kubric import dataset
+
+    def stop_before_rendering(*args, **kwargs):
+        raise GenbenchError("stopped before rendering")
+
+    monkeypatch.setattr(dataset, "render_dataset", stop_before_rendering)
+    assert main(["render", "--scenes", "1", "--preset", "tiny", "--resolution", str(resolution),
+                 "--out", str(tmp_path / "out")]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert ("cannot be scored" in err) is warned and "stopped before rendering" in err
+    assert not warned or f"needs at least {MIN_SIZE}x{MIN_SIZE}" in err
+
+
 def test_an_unreachable_dataset_url_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = "http://127.0.0.1:9/data"  # the discard port: nothing listens, the connection is refused at once
     assert main(["eval", "--method", "identity", "--data", url, "--out", str(tmp_path / "out")]) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,8 @@ from genbench.errors import require_at_least
 
 if TYPE_CHECKING:
     from genbench.generators.kubric.settings import RenderSettings
+
+log = logging.getLogger(__name__)
 
 
 def settings_from_args(args: argparse.Namespace) -> RenderSettings:
@@ -35,6 +38,16 @@ def settings_from_args(args: argparse.Namespace) -> RenderSettings:
         folder = Path(args.textures).expanduser().resolve()
         overrides.update(textures=str(folder), textures_digest=media.folder_digest(media.textures(str(folder))))
     return resolve_settings(args.preset, **overrides)
+
+
+def warn_if_too_small_to_score(settings: RenderSettings) -> None:
+    """Renders below LPIPS's least frame size train fine but `genbench eval` refuses them: say so before rendering."""
+    from genbench.benchmark.metrics import MIN_SIZE
+
+    if settings.resolution < MIN_SIZE:
+        log.warning("frames of %dx%d can train a model but cannot be scored: `genbench eval` needs at least %dx%d "
+                    "(LPIPS's AlexNet); use --resolution %d or more for benchmark data", settings.resolution,
+                    settings.resolution, MIN_SIZE, MIN_SIZE, MIN_SIZE)
 
 
 def print_estimate(args: argparse.Namespace, settings: RenderSettings) -> int:
@@ -66,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     require_at_least("--scenes", args.scenes, what="the number of scenes to make")
     require_at_least("--estimate-scenes", args.estimate_scenes)
     settings = settings_from_args(args)
+    warn_if_too_small_to_score(settings)
     if args.estimate:
         return print_estimate(args, settings)
     result = render_dataset(args.out, settings, args.scenes, how)  # a folder, or a URL (s3://, gs://)
