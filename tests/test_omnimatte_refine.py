@@ -152,6 +152,9 @@ def test_the_docs_quote_the_shipped_refiners_record() -> None:
     assert more["settings"] == record["settings"] and more["layers"] > record["layers"]
     not_shipped = rows["the refined start trained on 80 scenes (not shipped)"]["soft alpha IoU ↑"]
     assert float(not_shipped) == round(more["validation"]["refined_iou"], 4)
+    gain = float(not_shipped) - float(rows["the refined start (shipped)"]["soft alpha IoU ↑"])
+    paragraph = " ".join(DOCS.read_text().split())
+    assert f"{more['layers']} layers" in paragraph and f"{gain:.4f} above the shipped" in paragraph
 
 
 def test_bad_training_input_is_one_line(tmp_path: Path, capsys) -> None:
